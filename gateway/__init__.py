@@ -1,0 +1,1 @@
+"""Taxpayer data-sharing gateway."""

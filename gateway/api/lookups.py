@@ -1,0 +1,55 @@
+"""``/v1/address-lookups``: parse, authenticate, hand to the pipeline, answer."""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from gateway.api.deps import AgencyDep, ServicesDep
+from gateway.api.problems import problem
+from gateway.api.schemas import LookupRequest, LookupResponse
+from gateway.errors import NotFoundError
+
+router = APIRouter(prefix="/v1/address-lookups", tags=["lookups"])
+
+
+def _invalid(exc: ValidationError) -> JSONResponse:
+    errors = [
+        {"loc": [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]}
+        for e in exc.errors(include_input=False, include_url=False)
+    ]
+    return problem(
+        422,
+        "Invalid request",
+        "the request body does not match the API contract",
+        "invalid-request",
+        errors=errors,
+    )
+
+
+@router.post("", response_model=LookupResponse)
+async def create_lookup(request: Request, svc: ServicesDep, principal: AgencyDep) -> JSONResponse:
+    raw = await request.body()
+    try:
+        body = LookupRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        return _invalid(exc)
+    response = await run_in_threadpool(svc.pipeline.run, principal, body, raw)
+    structlog.contextvars.bind_contextvars(
+        decision_id=response.decision_id, log_index=response.log_index, outcome=response.outcome
+    )
+    return JSONResponse(response.model_dump(mode="json"))
+
+
+@router.get("/{decision_id}", response_model=LookupResponse)
+async def get_lookup(decision_id: str, svc: ServicesDep, principal: AgencyDep) -> JSONResponse:
+    stored = await run_in_threadpool(svc.lookups.get, decision_id)
+    # Another agency's decision is indistinguishable from one that does not exist.
+    if stored is None or stored.agency_id != principal.agency.id:
+        raise NotFoundError("no such decision for this agency")
+    return JSONResponse(
+        LookupResponse.model_validate_json(stored.response_json).model_dump(mode="json")
+    )

@@ -1,0 +1,61 @@
+"""The one place errors become RFC 9457 problem documents (application/problem+json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gateway.errors import GatewayError
+
+PROBLEM_BASE = "https://taxpayer-gateway.example/problems/"
+log = structlog.get_logger(__name__)
+
+
+def problem(status: int, title: str, detail: str, slug: str, **extra: Any) -> JSONResponse:
+    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def _validation_errors(errors: Any) -> list[dict[str, Any]]:
+    """Location and message only: pydantic's ``input`` would echo taxpayer data."""
+    return [
+        {
+            "loc": [str(p) for p in e.get("loc", ())],
+            "msg": str(e.get("msg", "")),
+            "type": e.get("type"),
+        }
+        for e in errors
+    ]
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(GatewayError)
+    async def _gateway_error(_request: Request, exc: GatewayError) -> JSONResponse:
+        if exc.status >= 500:
+            log.warning("request.failed", error=type(exc).__name__, detail=exc.detail)
+        return problem(exc.status, exc.title, exc.detail, exc.type_slug, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem(
+            422,
+            "Invalid request",
+            "the request body does not match the API contract",
+            "invalid-request",
+            errors=_validation_errors(exc.errors()),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail), str(exc.detail), "http-error")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("request.crashed", error=type(exc).__name__)
+        return problem(500, "Internal error", "an unexpected error occurred", "internal-error")

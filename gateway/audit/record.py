@@ -1,0 +1,109 @@
+"""Decision-log records: what a leaf says, in canonical JSON (RFC 8785).
+
+A record names who asked, on what basis, which policy revision decided, the
+outcome and rule ids per subject, and which fields left the gateway — enough
+for the §6103(p)(3)(A) accounting — but no TIN, name, date of birth or
+address in clear: subjects are HMAC pseudonyms and the policy input is sealed
+(``gateway.audit.sealing``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gateway.audit.canonical import JsonValue, canonical_json
+from gateway.audit.sealing import AuditKeys
+
+RECORD_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SubjectEntry:
+    ref: str
+    taxpayer_key: str
+    """What identifies the taxpayer before pseudonymization: ``tin:<TIN>`` or ``person:<...>``."""
+    outcome: str
+    rules: list[str]
+    released: list[str]
+    withheld: list[str]
+    released_tax_year: int | None
+
+
+def _ts(t: datetime) -> str:
+    return t.isoformat()
+
+
+def decision_record(
+    *,
+    keys: AuditKeys,
+    decision_id: str,
+    decided_at: datetime,
+    policy_revision: str,
+    agency_id: str,
+    official_id: str,
+    request_id: str,
+    legal_basis: str,
+    purpose_category: str,
+    outcome: str,
+    request_rules: list[str],
+    subjects: list[SubjectEntry],
+    obligations: list[str],
+    policy_input: dict[str, Any],
+) -> bytes:
+    """The canonical bytes of a ``decision`` leaf."""
+    sealed = keys.seal(
+        json.dumps(policy_input, sort_keys=True).encode(), associated_data=decision_id.encode()
+    )
+    record: dict[str, JsonValue] = {
+        "v": RECORD_VERSION,
+        "kind": "decision",
+        "decision_id": decision_id,
+        "decided_at": _ts(decided_at),
+        "policy_revision": policy_revision,
+        "requester": {"agency": agency_id, "official": official_id},
+        "request_id_hmac": keys.pseudonym("request", f"{agency_id}:{request_id}"),
+        "legal_basis": legal_basis,
+        "purpose": purpose_category,
+        "outcome": outcome,
+        "rules": tuple(request_rules),
+        "obligations": tuple(obligations),
+        "pseudonym_key_id": keys.pseudonym_key_id,
+        "subjects": [
+            {
+                "ref_hmac": keys.pseudonym("ref", f"{agency_id}:{s.ref}"),
+                "taxpayer": keys.pseudonym("taxpayer", s.taxpayer_key),
+                "outcome": s.outcome,
+                "rules": tuple(s.rules),
+                "released": tuple(s.released),
+                "withheld": tuple(s.withheld),
+                "released_tax_year": s.released_tax_year,
+            }
+            for s in subjects
+        ],
+        "sealed_input": sealed,
+    }
+    return canonical_json(record)
+
+
+def failure_record(
+    *, decision_id: str, at: datetime, agency_id: str, stage: str, error: str
+) -> bytes:
+    """The canonical bytes of a ``decision_failure`` leaf.
+
+    A request refused for want of a decision is still a fact the accounting must show.
+    """
+    return canonical_json(
+        {
+            "v": RECORD_VERSION,
+            "kind": "decision_failure",
+            "decision_id": decision_id,
+            "at": _ts(at),
+            "requester": {"agency": agency_id},
+            "stage": stage,
+            "error": error,
+            "outcome": "denied",
+        }
+    )

@@ -1,0 +1,180 @@
+"""Bearer tokens: Ed25519-signed JWTs (API.md "Identity"), minted and verified.
+
+Verification raises :class:`~gateway.errors.UnauthenticatedError` for every
+failure, with a message that says which check failed but never echoes the
+token. The checks, in order:
+
+1. the header names EdDSA; the issuer is a registered agency with a key, or
+   the gateway itself (staff tokens carry a ``role``);
+2. the signature verifies with that issuer's public key;
+3. ``aud`` is this gateway, ``exp``/``iat`` are present, ``exp`` is in the
+   future and at most the configured lifetime after ``iat``;
+4. ``sub`` is an official of that agency in the registry (agency tokens);
+5. ``jti`` has not been seen before (recorded until the token expires).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+
+import jwt
+
+from gateway.auth.keys import GATEWAY_KEY_NAME, KeyNotFoundError, KeyStore
+from gateway.auth.registry import Agency, Official, Registry
+from gateway.errors import UnauthenticatedError
+
+StaffRole = Literal["auditor", "disclosure_officer", "operator"]
+STAFF_ROLES: tuple[StaffRole, ...] = ("auditor", "disclosure_officer", "operator")
+
+
+@dataclass(frozen=True)
+class AgencyPrincipal:
+    """An official of a registered agency; name, title and role come from the registry."""
+
+    agency: Agency
+    official: Official
+    jti: str
+
+
+@dataclass(frozen=True)
+class StaffPrincipal:
+    """A gateway-side person (auditor, disclosure officer, operator)."""
+
+    subject: str
+    role: StaffRole
+    jti: str
+
+
+Principal = AgencyPrincipal | StaffPrincipal
+
+
+class ReplayGuard(Protocol):
+    def remember(self, jti: str, issuer: str, expires_at: datetime) -> bool:
+        """Record ``jti``; False if it was already recorded (a replay)."""
+        ...
+
+
+def mint_token(
+    keys: KeyStore,
+    *,
+    issuer: str,
+    subject: str,
+    audience: str,
+    now: datetime,
+    lifetime: timedelta = timedelta(minutes=5),
+    role: StaffRole | None = None,
+) -> str:
+    """A signed token for local use and tests (agencies mint their own in production)."""
+    claims: dict[str, Any] = {
+        "iss": issuer,
+        "sub": subject,
+        "aud": audience,
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+        "jti": str(uuid.uuid4()),
+    }
+    if role is not None:
+        claims["role"] = role
+    return jwt.encode(claims, keys.private_key(issuer), algorithm="EdDSA")
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        *,
+        keys: KeyStore,
+        registry: Registry,
+        replay: ReplayGuard,
+        audience: str,
+        max_lifetime_seconds: int,
+        leeway_seconds: int,
+    ) -> None:
+        self._keys = keys
+        self._registry = registry
+        self._replay = replay
+        self._audience = audience
+        self._max_lifetime = max_lifetime_seconds
+        self._leeway = leeway_seconds
+
+    def verify(self, authorization: str | None, now: datetime) -> Principal:
+        token = _bearer(authorization)
+        # 1. issuer and algorithm, read before the signature is trusted only to pick the key
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError as exc:
+            raise UnauthenticatedError("token is not a well-formed JWT") from exc
+        if header.get("alg") != "EdDSA":
+            raise UnauthenticatedError("token must be signed with EdDSA (Ed25519)")
+        issuer = unverified.get("iss")
+        if not isinstance(issuer, str):
+            raise UnauthenticatedError("token has no issuer")
+        if issuer != GATEWAY_KEY_NAME and issuer not in self._registry.agencies:
+            raise UnauthenticatedError("token issuer is not a registered agency")
+        try:
+            key = self._keys.public_key(issuer)
+        except KeyNotFoundError as exc:
+            raise UnauthenticatedError("no key is registered for the token issuer") from exc
+        # 2.-3. signature, audience, expiry
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=["EdDSA"],
+                audience=self._audience,
+                issuer=issuer,
+                leeway=self._leeway,
+                # expiry is checked below against the gateway's clock, not PyJWT's
+                options={
+                    "require": ["iss", "sub", "aud", "iat", "exp", "jti"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
+            )
+        except jwt.InvalidAudienceError as exc:
+            raise UnauthenticatedError("token audience is not this gateway") from exc
+        except jwt.PyJWTError as exc:
+            raise UnauthenticatedError(f"token rejected: {type(exc).__name__}") from exc
+        iat, exp = claims["iat"], claims["exp"]
+        if not isinstance(iat, int) or not isinstance(exp, int):
+            raise UnauthenticatedError("iat and exp must be integers")
+        if exp - iat > self._max_lifetime:
+            raise UnauthenticatedError("token lifetime exceeds the allowed maximum")
+        if iat > now.timestamp() + self._leeway:
+            raise UnauthenticatedError("token is issued in the future")
+        if exp <= now.timestamp() - self._leeway:
+            raise UnauthenticatedError("token has expired")
+        jti, sub = claims["jti"], claims["sub"]
+        if not isinstance(jti, str) or not jti or not isinstance(sub, str):
+            raise UnauthenticatedError("token jti and sub must be strings")
+        principal = self._principal(issuer, sub, jti, claims)
+        # 5. replay, last: a token that fails any other check does not burn its jti
+        expires_at = datetime.fromtimestamp(exp, tz=now.tzinfo)
+        if not self._replay.remember(jti, issuer, expires_at):
+            raise UnauthenticatedError("token has already been used (replayed jti)")
+        return principal
+
+    def _principal(self, issuer: str, sub: str, jti: str, claims: dict[str, Any]) -> Principal:
+        # 4. who the subject is comes from the registry (or the staff role claim)
+        if issuer == GATEWAY_KEY_NAME:
+            role = claims.get("role")
+            if role not in STAFF_ROLES:
+                raise UnauthenticatedError("gateway token lacks a valid role")
+            return StaffPrincipal(subject=sub, role=role, jti=jti)
+        official = self._registry.officials.get(sub)
+        if official is None or official.agency != issuer:
+            raise UnauthenticatedError("token subject is not a registered official of the issuer")
+        return AgencyPrincipal(agency=self._registry.agencies[issuer], official=official, jti=jti)
+
+
+def _bearer(authorization: str | None) -> str:
+    if not authorization:
+        raise UnauthenticatedError("missing Authorization header")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise UnauthenticatedError("Authorization must be 'Bearer <JWT>'")
+    return token.strip()

@@ -1,0 +1,128 @@
+"""The ``gateway`` command: serve, seed, store import, keys, token, policy.
+
+Every command reads its settings from ``GATEWAY_*`` variables (see
+``gateway.settings``); flags only override what a single run needs.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from gateway.auth.keys import GATEWAY_KEY_NAME, KeyNotFoundError, KeyStore
+from gateway.auth.registry import Registry
+from gateway.auth.tokens import STAFF_ROLES, mint_token
+from gateway.clock import SystemClock, UnsafePinnedClock
+from gateway.settings import Settings
+from gateway.store.commands import seed_command, store_app
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+keys_app = typer.Typer(no_args_is_help=True, help="Demo agency keys and the gateway's own key.")
+policy_app = typer.Typer(no_args_is_help=True, help="Check and test the Rego policies with OPA.")
+app.add_typer(store_app, name="store", help="The taxpayer datastore.")
+app.add_typer(keys_app, name="keys")
+app.add_typer(policy_app, name="policy")
+app.command("seed", help="Fill the datastore with a deterministic synthetic population.")(
+    seed_command
+)
+
+err = Console(stderr=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Run the gateway (and, unless GATEWAY_OPA_URL is set, a local OPA beside it)."""
+    from gateway.app import create_app
+
+    settings = Settings()
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+@keys_app.command("init")
+def keys_init() -> None:
+    """Create a demo key for every registered agency that has none, and the gateway's key."""
+    settings = Settings()
+    store = KeyStore(settings.keys_dir)
+    registry = Registry.load(settings.policy_dir)
+    created = [i for i in [GATEWAY_KEY_NAME, *sorted(registry.agencies)] if store.ensure(i)]
+    err.print(f"keys: {len(created)} created, {len(registry.agencies) + 1 - len(created)} kept")
+
+
+@app.command()
+def token(
+    agency: Annotated[str | None, typer.Option(help="Agency id, e.g. DOJ-FBI.")] = None,
+    official: Annotated[str | None, typer.Option(help="Official id from the registry.")] = None,
+    role: Annotated[str | None, typer.Option(help="Staff role: " + ", ".join(STAFF_ROLES))] = None,
+    subject: Annotated[str, typer.Option(help="Staff subject id.")] = "local-staff",
+    minutes: Annotated[int, typer.Option(min=1, max=10, help="Lifetime.")] = 5,
+) -> None:
+    """Print a signed bearer token on stdout (local use and tests)."""
+    settings = Settings()
+    keys = KeyStore(settings.keys_dir)
+    clock = UnsafePinnedClock(settings.pinned_clock) if settings.pinned_clock else SystemClock()
+    if (agency is None) == (role is None):
+        raise typer.BadParameter("give either --agency with --official, or --role")
+    try:
+        if role is not None:
+            if role not in STAFF_ROLES:
+                raise typer.BadParameter(f"role must be one of {', '.join(STAFF_ROLES)}")
+            tok = mint_token(
+                keys,
+                issuer=GATEWAY_KEY_NAME,
+                subject=subject,
+                audience=settings.audience,
+                now=clock.now(),
+                lifetime=timedelta(minutes=minutes),
+                role=role,
+            )
+        else:
+            assert agency is not None
+            registry = Registry.load(settings.policy_dir)
+            if official is None:
+                candidates = [
+                    o.id
+                    for o in sorted(registry.officials.values(), key=lambda o: (o.acting, o.id))
+                    if o.agency == agency
+                ]
+                if not candidates:
+                    raise typer.BadParameter(f"no registered official for agency {agency!r}")
+                official = candidates[0]
+            tok = mint_token(
+                keys,
+                issuer=agency,
+                subject=official,
+                audience=settings.audience,
+                now=clock.now(),
+                lifetime=timedelta(minutes=minutes),
+            )
+    except KeyNotFoundError as exc:
+        err.print(f"no key for {exc.args[0]!r}; run `gateway keys init`")
+        raise typer.Exit(1) from exc
+    typer.echo(tok)
+
+
+def _opa(*args: str) -> int:
+    settings = Settings()
+    cmd = [str(settings.opa_binary), *args, str(settings.policy_dir)]
+    return subprocess.call(cmd)  # noqa: S603 - fixed argv
+
+
+@policy_app.command("check")
+def policy_check() -> None:
+    """opa fmt (must be formatted) and opa check --strict."""
+    code = _opa("fmt", "--list", "--fail") or _opa("check", "--strict")
+    raise typer.Exit(code)
+
+
+@policy_app.command("test")
+def policy_test(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    """opa test on the policy directory."""
+    raise typer.Exit(_opa("test", *(["-v"] if verbose else [])))

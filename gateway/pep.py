@@ -1,0 +1,313 @@
+"""The policy enforcement point: one address lookup, start to finish.
+
+The plan, and the only place its order is written down:
+
+1. authenticate — done by the API dependency before this runs (no principal, no lookup);
+2. validate — the body parsed into :class:`LookupRequest`; subject count bounded here;
+3. replay memory — a reused ``request_id`` with another body is a conflict (409); the
+   same body again, or the same body under a new id within the window, is a fact for
+   the policy (GW-3, GW-3b);
+4. resolve subjects — the datastore computes match facts, flags and address years;
+5. decide — OPA via :mod:`gateway.pdp.opa`; any failure there denies everything (503)
+   and the failure itself is logged;
+6. read what may be released — the mailing address of the tax year the policy named;
+7. log — append the decision record; only a durable index lets anything leave;
+8. redact and answer — :func:`gateway.redaction.redact` per subject, then store the
+   answer for ``GET /v1/address-lookups/{decision_id}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from gateway.api.schemas import (
+    LookupRequest,
+    LookupResponse,
+    Reason,
+    ReleasedAddress,
+    Subject,
+    SubjectResult,
+)
+from gateway.audit.log import DecisionLog
+from gateway.audit.record import SubjectEntry, decision_record, failure_record
+from gateway.audit.sealing import AuditKeys
+from gateway.auth.tokens import AgencyPrincipal
+from gateway.clock import Clock
+from gateway.errors import (
+    ConflictError,
+    DatastoreUnavailableError,
+    InvalidRequestError,
+    PolicyEngineUnavailableError,
+)
+from gateway.pdp.decision import Decision, Finding, SubjectDecision
+from gateway.pdp.input import ReplayFacts, build_policy_input, normalize_tin
+from gateway.pdp.opa import PolicyEngine
+from gateway.redaction import redact
+from gateway.store.lookups import LookupStore, StoredLookup
+from gateway.store.taxpayers import (
+    MailingAddress,
+    SubjectQuery,
+    SubjectResolution,
+    mailing_address,
+    resolve_subject,
+)
+
+log = structlog.get_logger(__name__)
+
+UNIFORM_DENIAL = Reason(
+    rule="GW-11",
+    citation="26 U.S.C. 6103(b)(2)(A); IRM 11.3.21",
+    message="No disclosure can be made for this entry.",
+)
+
+
+@dataclass(frozen=True)
+class PipelineLimits:
+    max_subjects: int
+    duplicate_window: timedelta = timedelta(hours=24)
+
+
+def payload_digest(raw_body: bytes) -> str:
+    return hashlib.sha256(raw_body).hexdigest()
+
+
+def _query(subject: Subject) -> SubjectQuery:
+    name, addr = subject.name, subject.address
+    return SubjectQuery(
+        tin=normalize_tin(subject.tin),
+        first=name.first if name else None,
+        middle=name.middle if name else None,
+        last=name.last if name else None,
+        date_of_birth=subject.date_of_birth,
+        line1=addr.line1 if addr else None,
+        city=addr.city if addr else None,
+        state=addr.state if addr else None,
+        zip=addr.zip if addr else None,
+    )
+
+
+def _taxpayer_key(subject: Subject, resolution: SubjectResolution) -> str:
+    tin = resolution.record_tin or normalize_tin(subject.tin)
+    if tin:
+        return f"tin:{tin}"
+    name = subject.name
+    parts = [name.first, name.last] if name else []
+    dob = subject.date_of_birth.isoformat() if subject.date_of_birth else ""
+    return "person:" + "|".join(p.strip().casefold() for p in [*parts, dob])
+
+
+def _reason(f: Finding) -> Reason:
+    return Reason(rule=f.rule, citation=f.citation, message=f.message)
+
+
+def _request_outcome(results: list[SubjectResult]) -> str:
+    outcomes = [r.outcome for r in results]
+    if outcomes and all(o == "disclosed" for o in outcomes):
+        return "allowed"
+    if any(o == "disclosed" for o in outcomes):
+        return "partially_allowed"
+    if any(o == "pending_review" for o in outcomes):
+        return "pending_review"
+    return "denied"
+
+
+class LookupPipeline:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        policy: PolicyEngine,
+        decision_log: DecisionLog,
+        lookups: LookupStore,
+        audit_keys: AuditKeys,
+        clock: Clock,
+        limits: PipelineLimits,
+        revision: str,
+    ) -> None:
+        self._engine = engine
+        self._policy = policy
+        self._log = decision_log
+        self._lookups = lookups
+        self._keys = audit_keys
+        self._clock = clock
+        self._limits = limits
+        self.revision = revision
+
+    def run(
+        self, principal: AgencyPrincipal, request: LookupRequest, raw_body: bytes
+    ) -> LookupResponse:
+        received_at = self._clock.now()
+        # 2. validate what the schema cannot know
+        if len(request.subjects) > self._limits.max_subjects:
+            raise InvalidRequestError(
+                f"at most {self._limits.max_subjects} subjects per request",
+                extra={"errors": [{"loc": ["subjects"], "msg": "too many subjects"}]},
+            )
+        digest = payload_digest(raw_body)
+        agency_id = principal.agency.id
+        # 3. replay memory
+        prior = self._lookups.by_request_id(agency_id, request.request_id)
+        if prior is not None and prior.payload_sha256 != digest:
+            raise ConflictError("request_id was already used with a different body")
+        duplicate = self._lookups.recent_duplicate(
+            agency_id, digest, request.request_id, received_at - self._limits.duplicate_window
+        )
+        replay = ReplayFacts(
+            request_id_seen=prior is not None,
+            nonce_seen=False,  # a replayed jti never gets past authentication
+            duplicate_of=(duplicate.request_id, duplicate.created_at) if duplicate else None,
+        )
+        decision_id = str(uuid.uuid4())
+        decided_at = self._clock.now()
+        try:
+            with Session(self._engine) as session:
+                # 4. resolve subjects
+                resolutions = [resolve_subject(session, _query(s)) for s in request.subjects]
+                policy_input = build_policy_input(
+                    principal=principal,
+                    request=request,
+                    resolutions=resolutions,
+                    payload_sha256=digest,
+                    received_at=received_at,
+                    decision_time=decided_at,
+                    replay=replay,
+                )
+                # 5. decide
+                decision = self._decide(decision_id, decided_at, agency_id, policy_input)
+                # 6. read only what the decision may release
+                addresses = [
+                    self._address(session, r, d)
+                    for r, d in zip(resolutions, decision.subjects, strict=True)
+                ]
+        except SQLAlchemyError as exc:
+            raise DatastoreUnavailableError("the taxpayer datastore cannot be read") from exc
+        results = [
+            self._result(s, d, a, list(request.fields))
+            for s, d, a in zip(request.subjects, decision.subjects, addresses, strict=True)
+        ]
+        outcome = _request_outcome(results)
+        # 7. log before disclose
+        record = decision_record(
+            keys=self._keys,
+            decision_id=decision_id,
+            decided_at=decided_at,
+            policy_revision=self.revision,
+            agency_id=agency_id,
+            official_id=principal.official.id,
+            request_id=request.request_id,
+            legal_basis=policy_input["legal_basis"],
+            purpose_category=policy_input["purpose"]["category"],
+            outcome=outcome,
+            request_rules=[f.rule for f in decision.reasons],
+            subjects=[
+                SubjectEntry(
+                    ref=s.ref,
+                    taxpayer_key=_taxpayer_key(s, r),
+                    outcome=res.outcome,
+                    rules=[f.rule for f in d.findings],
+                    released=["last_known_address"] if res.address else [],
+                    withheld=res.redacted,
+                    released_tax_year=res.address.tax_year if res.address else None,
+                )
+                for s, r, d, res in zip(
+                    request.subjects, resolutions, decision.subjects, results, strict=True
+                )
+            ],
+            obligations=decision.obligations,
+            policy_input=policy_input,
+        )
+        log_index = self._log.append("decision", record, at=decided_at)
+        # 8. answer
+        response = LookupResponse(
+            decision_id=decision_id,
+            log_index=log_index,
+            policy_revision=self.revision,
+            decided_at=decided_at,
+            outcome=outcome,
+            reasons=[_reason(f) for f in decision.reasons],
+            results=results,
+        )
+        self._lookups.save(
+            StoredLookup(
+                decision_id=decision_id,
+                request_id=request.request_id,
+                agency_id=agency_id,
+                payload_sha256=digest,
+                status=outcome,
+                response_json=response.model_dump_json(),
+                created_at=decided_at,
+            )
+        )
+        return response
+
+    def _decide(
+        self, decision_id: str, at: datetime, agency_id: str, policy_input: dict[str, object]
+    ) -> Decision:
+        try:
+            return self._policy.decide(policy_input)
+        except PolicyEngineUnavailableError as exc:
+            # Fail closed, and leave a trace of the refusal in the log itself.
+            log.warning("policy.unavailable", decision_id=decision_id, error=exc.detail)
+            self._log.append(
+                "decision_failure",
+                failure_record(
+                    decision_id=decision_id,
+                    at=at,
+                    agency_id=agency_id,
+                    stage="decide",
+                    error=exc.detail,
+                ),
+                at=at,
+            )
+            raise
+
+    @staticmethod
+    def _address(
+        session: Session, resolution: SubjectResolution, decision: SubjectDecision
+    ) -> MailingAddress | None:
+        if not decision.releases_address or resolution.taxpayer_id is None:
+            return None
+        assert decision.release_tax_year is not None
+        return mailing_address(session, resolution.taxpayer_id, decision.release_tax_year)
+
+    @staticmethod
+    def _result(
+        subject: Subject,
+        decision: SubjectDecision,
+        address: MailingAddress | None,
+        requested: list[str],
+    ) -> SubjectResult:
+        released = redact(decision, address, requested)
+        if released.outcome == "denied":
+            # GW-11: a denied entry never shows whether a record exists.
+            reasons = [_reason(f) for f in decision.reasons if f.rule != UNIFORM_DENIAL.rule]
+            reasons.append(UNIFORM_DENIAL)
+        else:
+            reasons = [_reason(f) for f in decision.reasons]
+        addr = released.address
+        return SubjectResult(
+            ref=subject.ref,
+            outcome=released.outcome,
+            address=(
+                ReleasedAddress(
+                    line1=addr.line1,
+                    line2=addr.line2,
+                    city=addr.city,
+                    state=addr.state,
+                    zip=addr.zip,
+                    tax_year=addr.tax_year,
+                )
+                if addr
+                else None
+            ),
+            redacted=released.redacted,
+            reasons=reasons,
+        )

@@ -1,0 +1,67 @@
+"""Every setting of the gateway, read once from ``GATEWAY_*`` environment variables.
+
+This is the only module that reads the environment. Defaults are the embedded
+development set-up (SQLite under ``GATEWAY_HOME``, a local OPA child process);
+:meth:`Settings.check_production` refuses the shortcuts that only make sense on
+a developer's machine, so a production deployment cannot start with them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class UnsafeSettingError(ValueError):
+    """A development-only setting was used where production settings are required."""
+
+
+class Settings(BaseSettings):
+    """The gateway's configuration; see the README's settings table."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", frozen=True)
+
+    environment: Literal["development", "production"] = "development"
+    home: Path = Path(".gateway")
+    database_url: str | None = None
+    policy_dir: Path = Path("policies")
+    opa_url: str | None = None
+    opa_binary: Path = Path(".tools/bin/opa")
+    opa_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
+    opa_start_timeout_seconds: float = Field(default=20.0, gt=0)
+    audience: str = "taxpayer-gateway"
+    token_max_lifetime_seconds: int = Field(default=600, gt=0, le=600)
+    clock_skew_seconds: int = Field(default=30, ge=0, le=120)
+    max_body_bytes: int = Field(default=256 * 1024, gt=0)
+    max_subjects: int = Field(default=100, gt=0)
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+    pinned_clock: datetime | None = None
+    """Development and tests only: decide as if it were this instant."""
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under ``home``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'gateway.db').resolve()}"
+
+    @property
+    def keys_dir(self) -> Path:
+        """Where demo agency keys and the gateway's own keys live."""
+        return self.home / "keys"
+
+    def check_production(self) -> None:
+        """Refuse development shortcuts when ``environment`` is production."""
+        if self.environment != "production":
+            return
+        if self.pinned_clock is not None:
+            raise UnsafeSettingError("GATEWAY_PINNED_CLOCK is for development and tests only")
+        if self.database_url is None or self.database_url.startswith("sqlite"):
+            raise UnsafeSettingError("production needs GATEWAY_DATABASE_URL for PostgreSQL")
+        if self.opa_url is not None and not self.opa_url.startswith(("https://", "http://127.")):
+            raise UnsafeSettingError("production OPA must be reached over HTTPS or loopback")

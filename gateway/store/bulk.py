@@ -1,0 +1,161 @@
+"""Bulk writes shared by the seeder and the importer: explicit ids, batched executemany.
+
+Rows are plain tuples in the column order of :data:`TAXPAYER_COLUMNS`,
+:data:`ADDRESS_COLUMNS` and :data:`RETURN_COLUMNS`. The SQL is always a
+SQLAlchemy Core ``insert()`` compiled for the connection's dialect; how the
+rows reach the driver differs:
+
+* SQLite: the compiled statement goes to the driver's ``executemany`` with
+  the tuples as they are. SQLAlchemy's per-row parameter processing costs
+  more than SQLite's insert itself (measured: ~3 µs of ~7 µs a row), and the
+  tuples already hold what SQLite stores (dates as ISO text, see
+  :func:`dates_as_text`; bools are ints to sqlite3).
+* PostgreSQL: ordinary Core executemany (psycopg batches it as
+  "insertmanyvalues"), with ``date`` objects.
+
+Both writers assign primary keys themselves (``max(id) + 1`` onward, read
+inside their write transaction) so that an address row can name its
+taxpayer without a round trip per row. On PostgreSQL the ``SERIAL``
+sequences are then moved past the new ids, so that a later insert that lets
+the database choose an id cannot collide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.engine import Connection
+
+from gateway.store.models import ADDRESS, TAX_RETURN, TAXPAYER
+
+TAXPAYER_COLUMNS = (
+    "id",
+    "tin",
+    "tin_type",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "name_key",
+    "date_of_birth",
+    "confidential_informant",
+    "tax_investigation_impairment",
+)
+ADDRESS_COLUMNS = (
+    "id",
+    "taxpayer_id",
+    "line1",
+    "line2",
+    "city",
+    "state",
+    "zip",
+    "tax_year",
+    "source",
+    "taxpayer_supplied",
+)
+RETURN_COLUMNS = (
+    "id",
+    "taxpayer_id",
+    "tax_year",
+    "filing_status",
+    "agi",
+    "employer",
+    "bank_account",
+)
+
+Row = tuple[Any, ...]
+_ID_TABLES = (TAXPAYER, ADDRESS, TAX_RETURN)
+
+
+@dataclass
+class NextIds:
+    """The next free primary key of each taxpayer table."""
+
+    taxpayer: int
+    address: int
+    tax_return: int
+
+
+def dates_as_text(conn: Connection) -> bool:
+    """Whether rows for this connection carry dates as ISO text (SQLite) or ``date`` objects."""
+    return conn.dialect.name == "sqlite"
+
+
+def lock_taxpayer_tables(conn: Connection) -> None:
+    """Keep other writers of the taxpayer tables out until this transaction ends.
+
+    SQLite needs nothing: :func:`gateway.store.db.write_transaction` already
+    holds the database's write lock. PostgreSQL readers are not blocked.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE taxpayer, address, tax_return IN SHARE ROW EXCLUSIVE MODE")
+
+
+def next_ids(conn: Connection) -> NextIds:
+    """Read the next free ids; call inside the write transaction that will use them."""
+    values = [
+        int(conn.execute(select(func.coalesce(func.max(t.c.id), 0))).scalar_one()) + 1
+        for t in _ID_TABLES
+    ]
+    return NextIds(*values)
+
+
+def _insert(conn: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[Row]) -> None:
+    if not rows:
+        return
+    statement = insert(table)
+    if conn.dialect.name == "sqlite":
+        compiled = statement.compile(dialect=conn.dialect, column_keys=list(columns))
+        if tuple(compiled.positiontup or ()) != columns:
+            raise RuntimeError(f"unexpected parameter order for {table.name}")
+        conn.exec_driver_sql(str(compiled), list(rows))
+    else:
+        conn.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def insert_rows(
+    conn: Connection,
+    taxpayers: Sequence[Row],
+    addresses: Sequence[Row],
+    returns: Sequence[Row],
+) -> None:
+    """One executemany per table, parents first (foreign keys are enforced)."""
+    _insert(conn, TAXPAYER, TAXPAYER_COLUMNS, taxpayers)
+    _insert(conn, ADDRESS, ADDRESS_COLUMNS, addresses)
+    _insert(conn, TAX_RETURN, RETURN_COLUMNS, returns)
+
+
+@contextmanager
+def indexes_rebuilt_after(conn: Connection) -> Iterator[None]:
+    """Drop the secondary indexes of the taxpayer tables, and build them again on the way out.
+
+    For loading an empty store: building an index over a million rows at once
+    is several times cheaper than a million random index insertions. The
+    indexes are the ones the models declare (which the migration creates; a
+    test compares them). Uniqueness constraints stay in force throughout.
+    Use inside a transaction: on failure the rollback restores the indexes.
+    """
+    indexes = [index for table in _ID_TABLES for index in sorted(table.indexes, key=_index_name)]
+    for index in indexes:
+        index.drop(conn)
+    yield
+    for index in indexes:
+        index.create(conn)
+
+
+def _index_name(index: Any) -> str:
+    return str(index.name)
+
+
+def advance_sequences(conn: Connection) -> None:
+    """Move PostgreSQL's id sequences past the explicitly assigned ids (no-op elsewhere)."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in _ID_TABLES:
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608 - fixed table names
+            f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table.name}), false)"
+        )

@@ -1,0 +1,128 @@
+"""Operational memory of the gateway: answered lookups and seen token ids.
+
+Unlike the decision log these rows are mutable (a review later settles a
+pending subject) and hold the agency's answer so that it can fetch it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from gateway.errors import DatastoreUnavailableError
+from gateway.store.db import write_transaction
+from gateway.store.models import SQLModel
+
+_lookup = SQLModel.metadata.tables["lookup"]
+_seen = SQLModel.metadata.tables["seen_token"]
+
+
+@dataclass(frozen=True)
+class StoredLookup:
+    decision_id: str
+    request_id: str
+    agency_id: str
+    payload_sha256: str
+    status: str
+    response_json: str
+    created_at: datetime
+
+
+def _row(r: object) -> StoredLookup:
+    m = r._mapping  # type: ignore[attr-defined]
+    return StoredLookup(
+        decision_id=m["decision_id"],
+        request_id=m["request_id"],
+        agency_id=m["agency_id"],
+        payload_sha256=m["payload_sha256"],
+        status=m["status"],
+        response_json=m["response_json"],
+        created_at=m["created_at"],
+    )
+
+
+class LookupStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def by_request_id(self, agency_id: str, request_id: str) -> StoredLookup | None:
+        with self._read() as conn:
+            r = conn.execute(
+                select(_lookup)
+                .where(_lookup.c.agency_id == agency_id, _lookup.c.request_id == request_id)
+                .order_by(_lookup.c.created_at.desc())
+            ).first()
+        return _row(r) if r else None
+
+    def recent_duplicate(
+        self, agency_id: str, payload_sha256: str, request_id: str, since: datetime
+    ) -> StoredLookup | None:
+        """An earlier lookup with the same body under another request id (GW-3b)."""
+        with self._read() as conn:
+            r = conn.execute(
+                select(_lookup)
+                .where(
+                    _lookup.c.agency_id == agency_id,
+                    _lookup.c.payload_sha256 == payload_sha256,
+                    _lookup.c.request_id != request_id,
+                    _lookup.c.created_at >= since,
+                )
+                .order_by(_lookup.c.created_at.desc())
+            ).first()
+        return _row(r) if r else None
+
+    def get(self, decision_id: str) -> StoredLookup | None:
+        with self._read() as conn:
+            r = conn.execute(select(_lookup).where(_lookup.c.decision_id == decision_id)).first()
+        return _row(r) if r else None
+
+    def save(self, row: StoredLookup) -> None:
+        try:
+            with write_transaction(self._engine) as conn:
+                conn.execute(
+                    insert(_lookup).values(
+                        decision_id=row.decision_id,
+                        request_id=row.request_id,
+                        agency_id=row.agency_id,
+                        payload_sha256=row.payload_sha256,
+                        status=row.status,
+                        response_json=row.response_json,
+                        created_at=row.created_at,
+                    )
+                )
+        except SQLAlchemyError as exc:
+            raise DatastoreUnavailableError("the answer could not be stored") from exc
+
+    def _read(self) -> Connection:
+        try:
+            return self._engine.connect()
+        except SQLAlchemyError as exc:
+            raise DatastoreUnavailableError("the datastore cannot be read") from exc
+
+
+class SqlReplayGuard:
+    """Remembers token ids until they expire; a second use of one is refused."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def remember(self, jti: str, issuer: str, expires_at: datetime) -> bool:
+        try:
+            with write_transaction(self._engine) as conn:
+                conn.execute(
+                    insert(_seen).values(jti=jti, agency_or_issuer=issuer, expires_at=expires_at)
+                )
+        except IntegrityError:
+            return False
+        except SQLAlchemyError as exc:
+            raise DatastoreUnavailableError("token replay memory is unavailable") from exc
+        return True
+
+    def forget_expired(self, now: datetime, grace: timedelta = timedelta(minutes=5)) -> int:
+        with write_transaction(self._engine) as conn:
+            result = conn.execute(delete(_seen).where(_seen.c.expires_at < now - grace))
+        return int(result.rowcount)

@@ -1,0 +1,211 @@
+"""The datastore's tables: taxpayers with addresses and returns, and the gateway's own tables.
+
+Table models stay inside ``gateway.store``: the query modules return frozen
+dataclasses, so the API layer never holds a live ORM object.
+
+Taxpayer tables (read by the enforcement pipeline, written by seed and import):
+
+* ``taxpayer``: one row per TIN; ``name_key`` is the normalized last name
+  (:func:`gateway.store.names.name_key`) that candidate search uses.
+* ``address``: every address on file, with the tax year and the form it came
+  from (its provenance) and whether the taxpayer supplied it.
+* ``tax_return``: a few return facts, present so that redaction has something
+  to withhold; the gateway never releases them.
+
+Gateway operational tables (written by the gateway itself):
+
+* ``log_entry``: the decision log's leaves. Append-only: the initial migration
+  installs triggers that reject UPDATE and DELETE (and TRUNCATE on
+  PostgreSQL). ``idx`` is assigned by the log writer, contiguous from 0.
+* ``lookup``: one row per decided request, updated by review.
+* ``seen_token``: JWT ids already used; inserting a known ``jti`` raises
+  ``IntegrityError``, which is how replay is refused.
+
+The migration in ``migrations/versions`` creates exactly these tables; a test
+compares the two so that they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+TIN_TYPES = ("SSN", "ITIN")
+ADDRESS_SOURCES = ("form_1040", "form_w2", "form_1099", "form_8822", "form_w7")
+TAXPAYER_SUPPLIED_SOURCES = frozenset({"form_1040", "form_8822", "form_w7"})
+"""Forms the taxpayer fills in; the others are information returns filed by third parties."""
+
+
+class AwareDateTime(TypeDecorator[datetime]):
+    """A timestamp that is timezone-aware on the way in and on the way out.
+
+    PostgreSQL keeps the zone (``timestamptz``); SQLite keeps none, so values
+    are stored as UTC and handed back with ``tzinfo=UTC``. A naive datetime is
+    refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("a timezone-aware datetime is required")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError("expected a datetime from the database")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Taxpayer(SQLModel, table=True):
+    """One taxpayer, identified by a normalized TIN ("123-45-6789")."""
+
+    __tablename__ = "taxpayer"
+    __table_args__ = (CheckConstraint(_in("tin_type", TIN_TYPES), name="ck_taxpayer_tin_type"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tin: str = Field(unique=True)
+    tin_type: str
+    first_name: str
+    middle_name: str | None = None
+    last_name: str
+    name_key: str = Field(index=True)
+    date_of_birth: date = Field(index=True)
+    confidential_informant: bool = False
+    tax_investigation_impairment: bool = False
+
+
+class Address(SQLModel, table=True):
+    """An address on file for one tax year, with the form it came from."""
+
+    __tablename__ = "address"
+    __table_args__ = (CheckConstraint(_in("source", ADDRESS_SOURCES), name="ck_address_source"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    taxpayer_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("taxpayer.id"), nullable=False, index=True)
+    )
+    line1: str
+    line2: str | None = None
+    city: str
+    state: str
+    zip: str = Field(index=True)
+    tax_year: int
+    source: str
+    taxpayer_supplied: bool
+
+
+class TaxReturn(SQLModel, table=True):
+    """A few facts from one return; held so that redaction can be tested, never released."""
+
+    __tablename__ = "tax_return"
+
+    id: int | None = Field(default=None, primary_key=True)
+    taxpayer_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("taxpayer.id"), nullable=False, index=True)
+    )
+    tax_year: int
+    filing_status: str
+    agi: int
+    employer: str | None = None
+    bank_account: str | None = None
+
+
+class LogEntry(SQLModel, table=True):
+    """One leaf of the decision log: the exact canonical bytes and their RFC 9162 leaf hash."""
+
+    __tablename__ = "log_entry"
+
+    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    kind: str
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    created_at: datetime = Field(sa_column=Column(AwareDateTime, nullable=False))
+
+
+class Lookup(SQLModel, table=True):
+    """A decided address-lookup request and the response it got (review may update it)."""
+
+    __tablename__ = "lookup"
+    __table_args__ = (UniqueConstraint("agency_id", "request_id", name="uq_lookup_agency_request"),)
+
+    decision_id: str = Field(primary_key=True)
+    request_id: str
+    agency_id: str
+    payload_sha256: str
+    status: str
+    response_json: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(AwareDateTime, nullable=False))
+
+
+class SeenToken(SQLModel, table=True):
+    """A JWT id already presented; the primary key makes a replay an ``IntegrityError``."""
+
+    __tablename__ = "seen_token"
+
+    jti: str = Field(primary_key=True)
+    agency_or_issuer: str
+    expires_at: datetime = Field(sa_column=Column(AwareDateTime, nullable=False))
+
+
+def _table(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
+
+
+TAXPAYER = _table("taxpayer")
+ADDRESS = _table("address")
+TAX_RETURN = _table("tax_return")
+LOG_ENTRY = _table("log_entry")
+LOOKUP = _table("lookup")
+SEEN_TOKEN = _table("seen_token")
+STORE_TABLES = (TAXPAYER, ADDRESS, TAX_RETURN, LOG_ENTRY, LOOKUP, SEEN_TOKEN)
+"""Every table this package owns, in creation order (SQLAlchemy Core ``Table`` objects)."""
+
+__all__ = [
+    "ADDRESS",
+    "ADDRESS_SOURCES",
+    "LOG_ENTRY",
+    "LOOKUP",
+    "SEEN_TOKEN",
+    "STORE_TABLES",
+    "TAXPAYER",
+    "TAXPAYER_SUPPLIED_SOURCES",
+    "TAX_RETURN",
+    "TIN_TYPES",
+    "Address",
+    "AwareDateTime",
+    "LogEntry",
+    "Lookup",
+    "SQLModel",
+    "SeenToken",
+    "TaxReturn",
+    "Taxpayer",
+]

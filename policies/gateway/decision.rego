@@ -1,0 +1,143 @@
+# METADATA
+# title: Gateway decision (entry point)
+# description: >-
+#   data.gateway.decision combines every rule family into one decision per
+#   POLICY_MODEL.md §3.5 "Combination": request-level findings apply to every
+#   subject; per subject DENY > REQUIRE_HUMAN_REVIEW > ALLOW_WITH_REDACTION >
+#   ALLOW; without a satisfied basis, 6103-A denies (fail closed). The
+#   decision is defined for any input, including a missing or malformed one.
+package gateway
+
+import data.gateway.lib
+import data.gateway.rules.gw
+import data.gateway.rules.i1
+import data.gateway.rules.i2
+import data.gateway.rules.i3
+import data.gateway.rules.i5
+import data.gateway.rules.i7
+import data.gateway.rules.identity
+import data.gateway.rules.inj
+import data.gateway.rules.m
+import data.gateway.rules.records
+import data.gateway.rules.statetax
+
+# METADATA
+# title: The decision
+# description: >-
+#   outcome: most restrictive subject outcome (DENY when there is no subject);
+#   reasons: request-level findings sorted by rule id; subjects: one per input
+#   taxpayer, in input order; obligations: sorted.
+# entrypoint: true
+decision := {
+	"outcome": outcome,
+	"reasons": lib.sorted_findings(request_findings),
+	"subjects": subjects,
+	"obligations": sort(((gw.obligations | records.obligations) | inj.obligations)),
+}
+
+# METADATA
+# title: Request outcome
+outcome := lib.outcome_name[max({lib.outcome_rank[s.outcome] | some s in subjects})] if {
+	count(subjects) > 0
+} else := "DENY"
+
+# METADATA
+# title: Request-level findings of every family
+request_findings := {f |
+	some fs in [
+		gw.request_findings, inj.request_findings, i1.request_findings, i2.request_findings,
+		i3.request_findings, i5.request_findings, i7.request_findings,
+		statetax.request_findings, m.request_findings, records.request_findings,
+	]
+	some f in fs
+}
+
+# METADATA
+# title: One entry per input taxpayer, in input order
+subjects := [_subject(i, t) | some i, t in lib.taxpayers]
+
+# METADATA
+# title: Per-subject findings decided from the requester's facts (shown to the requester)
+_requester_maps := [gw.subject_findings, i1.subject_findings, i2.subject_findings]
+
+# METADATA
+# title: Per-subject findings decided from the datastore (audit only)
+_record_maps := [gw.subject_record_findings, i1.subject_record_findings, identity.subject_record_findings]
+
+# METADATA
+# title: Satisfied bases per subject
+_basis_maps := [
+	i1.basis_satisfied, i2.basis_satisfied, i3.basis_satisfied, i5.basis_satisfied,
+	i7.basis_satisfied, statetax.basis_satisfied, m.basis_satisfied,
+]
+
+# METADATA
+# title: No statutory exception applies
+# description: No basis rule is satisfied for this subject on the requester's facts.
+# custom:
+#   rule_id: 6103-A
+#   outcome: DENY
+#   citation: §6103(a)
+#   message: No statutory exception applies; return information is confidential.
+_no_basis := lib.finding(rego.metadata.rule())
+
+# METADATA
+# title: Uniform denial text
+# description: >-
+#   Every denied subject carries this text, whether or not a record exists,
+#   and never a finding that depends on the datastore.
+# custom:
+#   rule_id: GW-11
+#   outcome: OBLIGATION
+#   citation: §6103(b)(2)(A); IRM 11.3.21 (fact of filing is return information)
+#   message: No disclosure can be made for this entry.
+_uniform_denial := lib.finding(rego.metadata.rule())
+
+# METADATA
+# title: The decision for one subject
+_subject(i, t) := {
+	"ref": lib.ref_of(t),
+	"outcome": subject_outcome,
+	"release_tax_year": _release_year(i, t, subject_outcome),
+	"redacted": sort(lib.extra_fields | {"LAST_KNOWN_ADDRESS" | subject_outcome == "DENY"}),
+	"findings": lib.sorted_findings((((requester | record) | no_basis) | shown)),
+	"reasons": lib.sorted_findings(((requester | no_basis) | shown)),
+} if {
+	requester := {f | some fs in _requester_maps; some f in fs[i]}
+	record := {f | some fs in _record_maps; some f in fs[i]}
+	bases := {f | some fs in _basis_maps; some f in fs[i]}
+	no_basis := {_no_basis | count(bases) == 0}
+	subject_outcome := lib.outcome_name[lib.worst_rank((((request_findings | requester) | record) | no_basis))]
+	shown := _shown(subject_outcome, bases)
+}
+
+# METADATA
+# title: Findings shown because of the outcome
+# description: The basis finding when the subject is released; GW-11 when it is denied; nothing while it awaits review.
+_shown(subject_outcome, bases) := bases if {
+	subject_outcome in {"ALLOW", "ALLOW_WITH_REDACTION"}
+} else := {_uniform_denial} if {
+	subject_outcome == "DENY"
+} else := set()
+
+# METADATA
+# title: Tax year of the address to release
+# description: >-
+#   null when the subject is denied; the year chosen by 6103-I1-6 when it
+#   applies; otherwise the tax year of the last known address (null if none on
+#   file).
+_release_year(_, _, "DENY") := null
+
+_release_year(i, t, subject_outcome) := year if {
+	subject_outcome != "DENY"
+	year := _year_on_file(i, t)
+}
+
+# METADATA
+# title: The tax year the address would come from
+_year_on_file(i, t) := year if {
+	year := i1.release_year[i]
+} else := year if {
+	year := t.record.last_known_tax_year
+	is_number(year)
+} else := null

@@ -1,0 +1,58 @@
+package gateway.lib
+
+# METADATA
+# title: Finding built from a rule's METADATA
+# description: >-
+#   The one place findings are made: rule id, outcome, citation and message
+#   come from custom.rule_id, custom.outcome, custom.citation and
+#   custom.message of the calling rule (pass rego.metadata.rule()), so that
+#   every reasons[].rule of the API traces back to the rule that fired.
+finding(meta) := {
+	"rule": meta.custom.rule_id,
+	"outcome": meta.custom.outcome,
+	"citation": meta.custom.citation,
+	"message": meta.custom.message,
+}
+
+# METADATA
+# title: Finding whose METADATA message is a template
+# description: custom.message is a sprintf template filled with args.
+finding_args(meta, args) := object.union(finding(meta), {"message": sprintf(meta.custom.message, args)})
+
+# METADATA
+# title: Restrictiveness of an outcome
+outcome_rank := {
+	"OBLIGATION": 0,
+	"ALLOW": 0,
+	"ALLOW_WITH_REDACTION": 1,
+	"REQUIRE_HUMAN_REVIEW": 2,
+	"DENY": 3,
+}
+
+# METADATA
+# title: Outcome for a restrictiveness rank
+outcome_name := {
+	0: "ALLOW",
+	1: "ALLOW_WITH_REDACTION",
+	2: "REQUIRE_HUMAN_REVIEW",
+	3: "DENY",
+}
+
+# METADATA
+# title: Most restrictive rank among findings (0 when none)
+worst_rank(fs) := max({outcome_rank[f.outcome] | some f in fs} | {0})
+
+# METADATA
+# title: Some finding denies
+any_deny(fs) if {
+	some f in fs
+	f.outcome == "DENY"
+}
+
+# METADATA
+# title: Findings as an array sorted by rule id
+sorted_findings(fs) := [f |
+	some rule in sort({g.rule | some g in fs})
+	some f in fs
+	f.rule == rule
+]

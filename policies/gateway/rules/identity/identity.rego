@@ -1,0 +1,77 @@
+# METADATA
+# title: Identity confidence (6103-I2-10, 6103-I2-10b)
+# description: >-
+#   Whether the datastore's match is certain enough to release an address.
+#   Catalogued under §6103(i)(2), applied to every basis: releasing the address
+#   of a person who does not match is an unauthorized disclosure whatever the
+#   basis. Both rules read datastore facts only, so they are reported in the
+#   audit findings and never in the reasons shown to the requester.
+package gateway.rules.identity
+
+import data.gateway.lib
+
+# METADATA
+# title: No match, or a match the datastore contradicts
+# description: No candidate, a name score below NAME_SCORE_FLOOR, or a supplied TIN that does not match.
+# custom:
+#   rule_id: 6103-I2-10
+#   outcome: DENY
+#   citation: §6103(a) (disclosing a non-matching person's address is an unauthorized disclosure); §7431; CEDC (Feb 2026)
+#   message: No disclosure can be made for this entry.
+subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
+	some i, t in lib.taxpayers
+	not _matched(t)
+}
+
+# METADATA
+# title: Identity not established to the required confidence
+# description: >-
+#   Several candidates, a name score between NAME_SCORE_FLOOR and
+#   NAME_SCORE_PASS, a name-only match, a supplied TIN the datastore did not
+#   compare, or a supplied date of birth that does not match (shared
+#   households).
+# custom:
+#   rule_id: 6103-I2-10b
+#   outcome: REQUIRE_HUMAN_REVIEW
+#   citation: CEDC v. Bessent (Feb 2026) misidentification findings; policy
+#   message: Identity not established to required confidence (shared household / common name risk).
+subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
+	some i, t in lib.taxpayers
+	_matched(t)
+	_uncertain(t)
+}
+
+# METADATA
+# title: One or more candidates, name score at the floor or above, supplied TIN not contradicted
+_matched(t) if {
+	t.match.candidates >= 1
+	is_number(t.match.name_score)
+	t.match.name_score >= lib.param("NAME_SCORE_FLOOR")
+	not _tin_contradicted(t)
+}
+
+# METADATA
+# title: A supplied TIN the datastore found not to match
+_tin_contradicted(t) if {
+	lib.filled(t.supplied.tin)
+	t.match.tin_match == false
+}
+
+# METADATA
+# scope: document
+# title: Match is ambiguous or weak
+_uncertain(t) if t.match.candidates > 1
+
+_uncertain(t) if t.match.name_score < lib.param("NAME_SCORE_PASS")
+
+_uncertain(t) if t.match.method == "NAME_ONLY"
+
+_uncertain(t) if {
+	lib.filled(t.supplied.tin)
+	t.match.tin_match == null
+}
+
+_uncertain(t) if {
+	lib.filled(t.supplied.dob)
+	t.match.dob_match == false
+}

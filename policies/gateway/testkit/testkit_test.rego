@@ -1,0 +1,165 @@
+# METADATA
+# title: Test kit
+# description: >-
+#   Fixtures (the JSON examples under policies/examples, also used by the
+#   Python tests), input builders for the scenarios, and summary(), which
+#   projects a decision onto what the scenario tests assert: every outcome,
+#   release year, redaction list and the rule id and outcome of every finding
+#   ("RULE:D|HR|AWR|A|OBL"). Citations and messages are pinned by the
+#   whole-object tests in gateway/decision_test.rego.
+package gateway.testkit_test
+
+# METADATA
+# title: F-FBI-I2, a valid §6103(i)(2) request (POLICY_MODEL.md §4.1)
+fbi_i2 := data.examples["f-fbi-i2"]
+
+# METADATA
+# title: F-FBI-I1, a valid §6103(i)(1) ex parte order
+fbi_i1 := data.examples["f-fbi-i1"]
+
+# METADATA
+# title: F-ICE-1253, the ICE immigration-criminal request
+ice_1253 := data.examples["f-ice-1253"]
+
+# METADATA
+# title: Short codes for finding outcomes
+_short := {
+	"DENY": "D",
+	"REQUIRE_HUMAN_REVIEW": "HR",
+	"ALLOW_WITH_REDACTION": "AWR",
+	"ALLOW": "A",
+	"OBLIGATION": "OBL",
+}
+
+# METADATA
+# title: A finding as "RULE:OUTCOME"
+code(f) := sprintf("%s:%s", [f.rule, _short[f.outcome]])
+
+# METADATA
+# title: Decision projected onto what scenario tests assert
+summary(d) := {
+	"outcome": d.outcome,
+	"reasons": [code(f) | some f in d.reasons],
+	"subjects": [{
+		"ref": s.ref,
+		"outcome": s.outcome,
+		"release_tax_year": s.release_tax_year,
+		"redacted": s.redacted,
+		"findings": [code(f) | some f in s.findings],
+		"reasons": [code(f) | some f in s.reasons],
+	} |
+		some s in d.subjects
+	],
+	"obligations": d.obligations,
+}
+
+# METADATA
+# title: Expected summary of a subject
+subject(ref, outcome, year, redacted, findings, reasons) := {
+	"ref": ref,
+	"outcome": outcome,
+	"release_tax_year": year,
+	"redacted": redacted,
+	"findings": findings,
+	"reasons": reasons,
+}
+
+# METADATA
+# title: A denied subject that requested only the address
+denied(ref, findings, reasons) := subject(ref, "DENY", null, ["LAST_KNOWN_ADDRESS"], findings, reasons)
+
+# METADATA
+# title: Expected summary of a decision
+expect(outcome, reasons, subjects) := {
+	"outcome": outcome,
+	"reasons": reasons,
+	"subjects": subjects,
+	"obligations": ["ACCOUNTING_RECORD"],
+}
+
+# METADATA
+# title: A JSON patch "replace" operation
+set(path, value) := {"op": "replace", "path": path, "value": value}
+
+# METADATA
+# title: A fixture with some values replaced
+patched(doc, ops) := json.patch(doc, ops)
+
+# METADATA
+# title: The first taxpayer of a fixture with some values replaced
+taxpayer(doc, ops) := json.patch(doc.taxpayers[0], ops)
+
+# METADATA
+# title: A batch of n distinct taxpayers modelled on the fixture's first one
+# description: >-
+#   Each gets its own ref, TIN and last name; the specific reason is the
+#   template with "%d" replaced by the entry's number (or the template itself
+#   when it has no "%d", to make boilerplate).
+batch(doc, n, reason) := [json.patch(doc.taxpayers[0], [
+	set("/ref", sprintf("TP-%06d", [k])),
+	set("/supplied/tin", tin(k)),
+	set("/supplied/name/last", sprintf("Person%06d", [k])),
+	set("/record/tin", tin(k)),
+	set("/specific_reason", fill(reason, k)),
+]) |
+	some k in numbers.range(1, n)
+]
+
+# METADATA
+# title: A distinct, ITIN-shaped TIN for entry k
+tin(k) := sprintf("%s-%s-%s", [substring(digits, 0, 3), substring(digits, 3, 2), substring(digits, 5, 4)]) if {
+	digits := sprintf("9%08d", [k])
+}
+
+# METADATA
+# title: Template with "%d" replaced by k
+fill(template, k) := sprintf(template, [k]) if {
+	contains(template, "%d")
+} else := template
+
+# METADATA
+# title: A request for a batch of taxpayers
+with_taxpayers(doc, taxpayers) := patched(doc, [
+	set("/taxpayers", taxpayers),
+	set("/bulk_count", count(taxpayers)),
+])
+
+# METADATA
+# title: A fixture sent by another registered agency and official, as the gateway would build it
+as_agency(doc, agency_id, official_id) := patched(doc, [
+	set("/requester/agency_id", agency_id),
+	set("/requester/agency", agency.department),
+	set("/requester/agency_name", agency.name),
+	set("/requester/component", agency.component),
+	set("/requester/state", agency.state),
+	set("/requester/safeguards_status", agency.safeguards_status),
+	set("/requester/signer", signer(official_id)),
+]) if {
+	agency := data.registry.agencies[agency_id]
+}
+
+# METADATA
+# title: The signer block of a registered official
+signer(official_id) := {
+	"official_id": official_id,
+	"name": official.name,
+	"title": official.title,
+	"role": official.role,
+	"acting": official.acting,
+	"delegation_ref": null,
+} if {
+	official := data.registry.officials[official_id]
+}
+
+# METADATA
+# title: Engaged employee recipients of a department with the given caseloads
+recipients(department, caseloads) := [{
+	"name": sprintf("Recipient %d", [k]),
+	"title": "Investigator",
+	"employer_agency": department,
+	"is_employee": true,
+	"personally_directly_engaged": true,
+	"attested_open_caseload": caseload,
+} |
+	some k, caseload in caseloads
+]

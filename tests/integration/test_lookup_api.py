@@ -1,0 +1,247 @@
+"""The lookup API in-process against real OPA and a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from structlog.testing import capture_logs
+
+from gateway.audit.log import DecisionLog
+from gateway.settings import Settings
+from tests import scenarios as sc
+from tests.support import Tokens, make_settings, prepare_home, running_gateway
+
+PERSONAL = ["123-45-6789", "Rivera", "Jordan", "1420 Elm", "Baltimore", "21201", "Gonzalez"]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, opa_binary: Path) -> Settings:
+    s = make_settings(tmp_path / "home", database_url, opa_binary)
+    prepare_home(s)
+    return s
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with running_gateway(settings) as c:
+        yield c
+
+
+@pytest.fixture
+def tokens(settings: Settings) -> Tokens:
+    return Tokens(settings)
+
+
+def _log(client: TestClient) -> DecisionLog:
+    log: DecisionLog = client.app.state.services.decision_log  # type: ignore[attr-defined]
+    return log
+
+
+def _post(
+    client: TestClient,
+    tokens: Tokens,
+    body: dict[str, Any],
+    agency: str = "DOJ-FBI",
+    role: str = "FBI_DIRECTOR",
+) -> Any:
+    return client.post("/v1/address-lookups", json=body, headers=tokens.agency(agency, role))
+
+
+@pytest.mark.parametrize("scenario", sc.scenarios(), ids=lambda s: s.id)
+def test_scenario_is_decided_as_the_policy_model_says(
+    client: TestClient, tokens: Tokens, scenario: sc.Scenario
+) -> None:
+    resp = _post(client, tokens, scenario.body, scenario.agency, scenario.role)
+    assert resp.status_code == 200, resp.text
+    answer = resp.json()
+    assert answer["outcome"] == scenario.outcome
+    assert [r["outcome"] for r in answer["results"]] == scenario.subject_outcomes
+    assert set(scenario.rules) <= sc.rule_ids(answer)
+    assert answer["policy_revision"].startswith("sha256:")
+    entry = _log(client).entries(answer["log_index"], answer["log_index"] + 1)[0]
+    record = json.loads(entry.body)
+    assert record["decision_id"] == answer["decision_id"]
+    assert record["outcome"] == answer["outcome"]
+    for secret in PERSONAL:
+        assert secret not in entry.body.decode()
+
+
+def test_allowed_lookup_releases_only_the_last_known_mailing_address(
+    client: TestClient, tokens: Tokens
+) -> None:
+    body = sc.fbi_i2()
+    body["fields"] = ["last_known_address", "tin", "income", "bank_account"]
+    answer = _post(client, tokens, body).json()
+    result = answer["results"][0]
+    assert result["outcome"] == "disclosed"
+    assert result["address"] == {
+        "line1": "1420 Elm St",
+        "line2": "Apt 3",
+        "city": "Baltimore",
+        "state": "MD",
+        "zip": "21201",
+        "tax_year": 2024,
+    }
+    assert result["redacted"] == ["bank_account", "income", "tin"]
+    assert set(result) == {"ref", "outcome", "address", "redacted", "reasons"}
+
+
+def test_denied_unknown_person_looks_exactly_like_a_denied_taxpayer(
+    client: TestClient, tokens: Tokens
+) -> None:
+    known = sc.fbi_i2()
+    known["subjects"][0]["specific_reason"] = ""
+    unknown = sc.fbi_i2()
+    unknown["subjects"][0].update(
+        tin="987-65-4320",
+        name={"first": "Nobody", "middle": None, "last": "Atall"},
+        specific_reason="",
+    )
+    a = _post(client, tokens, known).json()["results"][0]
+    b = _post(client, tokens, unknown).json()["results"][0]
+    assert a == b
+
+
+def test_get_returns_the_same_answer_to_the_same_agency_only(
+    client: TestClient, tokens: Tokens
+) -> None:
+    answer = _post(client, tokens, sc.fbi_i2()).json()
+    again = client.get(
+        f"/v1/address-lookups/{answer['decision_id']}",
+        headers=tokens.agency("DOJ-FBI", "FBI_DIRECTOR"),
+    )
+    assert again.status_code == 200
+    assert again.json() == answer
+    other = client.get(
+        f"/v1/address-lookups/{answer['decision_id']}",
+        headers=tokens.agency("DHS-ICE-HSI", "COMPONENT_HEAD"),
+    )
+    assert other.status_code == 404
+    assert other.headers["content-type"] == "application/problem+json"
+
+
+def test_reused_request_id_with_another_body_is_a_conflict(
+    client: TestClient, tokens: Tokens
+) -> None:
+    body = sc.fbi_i2()
+    assert _post(client, tokens, body).status_code == 200
+    changed = dict(body, fields=["last_known_address", "income"])
+    resp = _post(client, tokens, changed)
+    assert resp.status_code == 409
+    assert resp.json()["status"] == 409
+
+
+def test_resubmitting_the_same_request_is_denied_as_a_replay(
+    client: TestClient, tokens: Tokens
+) -> None:
+    body = sc.fbi_i2()
+    first = _post(client, tokens, body).json()
+    second = _post(client, tokens, body).json()
+    assert first["outcome"] == "allowed"
+    assert second["outcome"] == "denied"
+    assert "GW-3" in sc.rule_ids(second)
+    assert second["results"][0]["address"] is None
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where"),
+    [
+        (lambda b: b.update(surprise=1), "surprise"),
+        (lambda b: b["subjects"][0].update(taxable_periods=["2023"]), "taxable_periods"),
+        (lambda b: b["purpose"].update(category="NONTAX_CRIMINAL"), "category"),
+        (lambda b: b["subjects"][0].update(tin="12-345"), "tin"),
+        (lambda b: b.update(subjects=[]), "subjects"),
+        (lambda b: b.update(fields=["last_known_address", "photo"]), "fields"),
+        (lambda b: b["subjects"][0].update(specific_reason="x" * 5000), "specific_reason"),
+        (lambda b: b["recipients"][0].update(open_caseload="3"), "open_caseload"),
+    ],
+)
+def test_invalid_body_is_a_422_problem_and_decides_nothing(
+    client: TestClient, tokens: Tokens, mutate: Any, where: str
+) -> None:
+    body = sc.fbi_i2()
+    mutate(body)
+    size = _log(client).size()
+    resp = _post(client, tokens, body)
+    assert resp.status_code == 422
+    assert resp.headers["content-type"] == "application/problem+json"
+    problem = resp.json()
+    assert any(where in e["loc"] for e in problem["errors"])
+    assert "Rivera" not in resp.text
+    assert "123-45-6789" not in resp.text
+    assert _log(client).size() == size
+
+
+def test_malformed_json_is_a_422_problem(client: TestClient, tokens: Tokens) -> None:
+    resp = client.post(
+        "/v1/address-lookups",
+        content=b'{"request_id": ',
+        headers=tokens.agency("DOJ-FBI", "FBI_DIRECTOR"),
+    )
+    assert resp.status_code == 422
+    assert resp.json()["title"] == "Invalid request"
+
+
+def test_oversized_body_is_refused_before_it_is_read(client: TestClient, tokens: Tokens) -> None:
+    body = sc.fbi_i2()
+    body["purpose"]["description"] = "x" * 300_000
+    resp = _post(client, tokens, body)
+    assert resp.status_code == 413
+    assert resp.headers["content-type"] == "application/problem+json"
+
+
+def test_too_many_subjects_is_a_422(client: TestClient, tokens: Tokens) -> None:
+    body = sc.fbi_i2()
+    body["subjects"] = [dict(body["subjects"][0], ref=f"r{i}") for i in range(101)]
+    assert _post(client, tokens, body).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer nonsense"}, {"Authorization": "Basic dXNlcjpwYXNz"}],
+)
+def test_missing_or_bad_token_is_401_and_nothing_is_decided(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    size = _log(client).size()
+    resp = client.post("/v1/address-lookups", json=sc.fbi_i2(), headers=headers)
+    assert resp.status_code == 401
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert _log(client).size() == size
+
+
+def test_replayed_token_is_401(client: TestClient, tokens: Tokens) -> None:
+    headers = tokens.agency("DOJ-FBI", "FBI_DIRECTOR")
+    assert client.post("/v1/address-lookups", json=sc.fbi_i2(), headers=headers).status_code == 200
+    resp = client.post("/v1/address-lookups", json=sc.fbi_i2(), headers=headers)
+    assert resp.status_code == 401
+    assert "replayed" in resp.json()["detail"]
+
+
+def test_staff_token_cannot_request_addresses(client: TestClient, tokens: Tokens) -> None:
+    resp = client.post("/v1/address-lookups", json=sc.fbi_i2(), headers=tokens.staff("auditor"))
+    assert resp.status_code == 403
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"opa": True, "datastore": True, "log": True}
+
+
+def test_request_log_line_has_no_personal_data(client: TestClient, tokens: Tokens) -> None:
+    with capture_logs() as logs:
+        answer = _post(client, tokens, sc.fbi_i2()).json()
+    completed = [e for e in logs if e["event"] == "request.completed"]
+    assert len(completed) == 1
+    assert completed[0]["status"] == 200
+    assert completed[0]["decision_id"] == answer["decision_id"]
+    text = repr(logs)
+    for secret in PERSONAL:
+        assert secret not in text

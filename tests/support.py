@@ -1,0 +1,83 @@
+"""Helpers for tests that drive a whole gateway: settings, keys, data, tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.auth.keys import GATEWAY_KEY_NAME, KeyStore
+from gateway.auth.registry import Registry
+from gateway.auth.tokens import StaffRole, mint_token
+from gateway.settings import Settings
+from gateway.store.db import make_engine, migrate
+from gateway.store.importer import import_jsonl
+from tests.conftest import DEMO_JSONL, POLICY_DIR
+
+
+def make_settings(home: Path, database_url: str, opa_binary: Path, **extra: object) -> Settings:
+    return Settings(
+        home=home,
+        database_url=database_url,
+        policy_dir=POLICY_DIR,
+        opa_binary=opa_binary,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def prepare_home(settings: Settings) -> None:
+    """Keys for every registered agency and the demo taxpayers, as `make setup` would."""
+    keys = KeyStore(settings.keys_dir)
+    for issuer in [GATEWAY_KEY_NAME, *Registry.load(settings.policy_dir).agencies]:
+        keys.ensure(issuer)
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    import_jsonl(engine, DEMO_JSONL)
+    engine.dispose()
+
+
+def official_for(agency: str, role: str) -> str:
+    registry = Registry.load(POLICY_DIR)
+    for o in sorted(registry.officials.values(), key=lambda o: (o.acting, o.id)):
+        if o.agency == agency and o.role == role:
+            return o.id
+    raise LookupError(f"no official with role {role} at {agency} in the registry")
+
+
+class Tokens:
+    def __init__(self, settings: Settings) -> None:
+        self.keys = KeyStore(settings.keys_dir)
+        self.audience = settings.audience
+
+    def agency(self, agency: str, role: str) -> dict[str, str]:
+        tok = mint_token(
+            self.keys,
+            issuer=agency,
+            subject=official_for(agency, role),
+            audience=self.audience,
+            now=datetime.now(UTC),
+            lifetime=timedelta(minutes=5),
+        )
+        return {"Authorization": f"Bearer {tok}"}
+
+    def staff(self, role: StaffRole) -> dict[str, str]:
+        tok = mint_token(
+            self.keys,
+            issuer=GATEWAY_KEY_NAME,
+            subject="test-staff",
+            audience=self.audience,
+            now=datetime.now(UTC),
+            role=role,
+        )
+        return {"Authorization": f"Bearer {tok}"}
+
+
+@contextmanager
+def running_gateway(settings: Settings) -> Iterator[TestClient]:
+    """The whole app in-process, with its own local OPA child process."""
+    with TestClient(create_app(settings)) as client:
+        yield client

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from gateway.auth.keys import GATEWAY_KEY_NAME, KeyStore
+from gateway.auth.registry import Agency, Official, Registry
+from gateway.auth.tokens import AgencyPrincipal, StaffPrincipal, TokenVerifier, mint_token
+from gateway.errors import UnauthenticatedError
+
+NOW = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
+AUD = "taxpayer-gateway"
+
+
+class MemoryReplay:
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def remember(self, jti: str, issuer: str, expires_at: datetime) -> bool:
+        if jti in self.seen:
+            return False
+        self.seen.add(jti)
+        return True
+
+
+@pytest.fixture
+def registry() -> Registry:
+    fbi = Agency("DOJ-FBI", "FBI", "DOJ", "FBI", False, None, True, "CURRENT")
+    ice = Agency("DHS-ICE", "ICE", "DHS", "ICE_ERO", True, None, True, "CURRENT")
+    return Registry(
+        agencies={"DOJ-FBI": fbi, "DHS-ICE": ice},
+        officials={
+            "fbi-director": Official(
+                "fbi-director", "DOJ-FBI", "D", "Director", "FBI_DIRECTOR", False
+            ),
+            "ice-director": Official(
+                "ice-director", "DHS-ICE", "I", "Director", "COMPONENT_HEAD", False
+            ),
+        },
+    )
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> KeyStore:
+    store = KeyStore(tmp_path)
+    for issuer in (GATEWAY_KEY_NAME, "DOJ-FBI", "DHS-ICE"):
+        store.ensure(issuer)
+    return store
+
+
+@pytest.fixture
+def verifier(keys: KeyStore, registry: Registry) -> TokenVerifier:
+    return TokenVerifier(
+        keys=keys,
+        registry=registry,
+        replay=MemoryReplay(),
+        audience=AUD,
+        max_lifetime_seconds=600,
+        leeway_seconds=30,
+    )
+
+
+def _mint(keys: KeyStore, **kw: object) -> str:
+    args: dict[str, object] = {
+        "issuer": "DOJ-FBI",
+        "subject": "fbi-director",
+        "audience": AUD,
+        "now": NOW,
+    }
+    args.update(kw)
+    return mint_token(keys, **args)  # type: ignore[arg-type]
+
+
+def test_valid_agency_token_names_the_registered_official(
+    keys: KeyStore, verifier: TokenVerifier
+) -> None:
+    p = verifier.verify(f"Bearer {_mint(keys)}", NOW)
+    assert isinstance(p, AgencyPrincipal)
+    assert p.agency.id == "DOJ-FBI"
+    assert p.official.role == "FBI_DIRECTOR"
+
+
+def test_staff_token_carries_its_role(keys: KeyStore, verifier: TokenVerifier) -> None:
+    tok = _mint(keys, issuer=GATEWAY_KEY_NAME, subject="alice", role="auditor")
+    p = verifier.verify(f"Bearer {tok}", NOW)
+    assert p == StaffPrincipal(subject="alice", role="auditor", jti=p.jti)
+
+
+def test_replayed_jti_is_refused(keys: KeyStore, verifier: TokenVerifier) -> None:
+    tok = _mint(keys)
+    verifier.verify(f"Bearer {tok}", NOW)
+    with pytest.raises(UnauthenticatedError, match="replayed"):
+        verifier.verify(f"Bearer {tok}", NOW)
+
+
+def test_token_signed_by_another_key_is_forged(keys: KeyStore, verifier: TokenVerifier) -> None:
+    forged = jwt.encode(
+        {
+            "iss": "DOJ-FBI",
+            "sub": "fbi-director",
+            "aud": AUD,
+            "iat": int(NOW.timestamp()),
+            "exp": int(NOW.timestamp()) + 60,
+            "jti": "x",
+        },
+        Ed25519PrivateKey.generate(),
+        algorithm="EdDSA",
+    )
+    with pytest.raises(UnauthenticatedError, match="InvalidSignatureError"):
+        verifier.verify(f"Bearer {forged}", NOW)
+
+
+def test_agency_cannot_sign_for_another_agency(keys: KeyStore, verifier: TokenVerifier) -> None:
+    tok = _mint(keys, issuer="DHS-ICE", subject="fbi-director")
+    with pytest.raises(UnauthenticatedError, match="not a registered official"):
+        verifier.verify(f"Bearer {tok}", NOW)
+
+
+def test_expired_token_is_refused(keys: KeyStore, verifier: TokenVerifier) -> None:
+    tok = _mint(keys, now=NOW - timedelta(minutes=9), lifetime=timedelta(minutes=5))
+    with pytest.raises(UnauthenticatedError, match="expired"):
+        verifier.verify(f"Bearer {tok}", NOW)
+
+
+def test_lifetime_over_ten_minutes_is_refused(keys: KeyStore, verifier: TokenVerifier) -> None:
+    tok = _mint(keys, lifetime=timedelta(minutes=11))
+    with pytest.raises(UnauthenticatedError, match="lifetime"):
+        verifier.verify(f"Bearer {tok}", NOW)
+
+
+def test_token_from_the_future_is_refused(keys: KeyStore, verifier: TokenVerifier) -> None:
+    tok = _mint(keys, now=NOW + timedelta(minutes=3))
+    with pytest.raises(UnauthenticatedError, match="future"):
+        verifier.verify(f"Bearer {tok}", NOW)
+
+
+def test_wrong_audience_is_refused(keys: KeyStore, verifier: TokenVerifier) -> None:
+    with pytest.raises(UnauthenticatedError, match="audience"):
+        verifier.verify(f"Bearer {_mint(keys, audience='another-service')}", NOW)
+
+
+def test_unknown_issuer_is_refused(keys: KeyStore, verifier: TokenVerifier) -> None:
+    keys.ensure("DOGE-X")
+    with pytest.raises(UnauthenticatedError, match="not a registered agency"):
+        verifier.verify(f"Bearer {_mint(keys, issuer='DOGE-X')}", NOW)
+
+
+def test_unsigned_token_is_refused(verifier: TokenVerifier) -> None:
+    tok = jwt.encode({"iss": "DOJ-FBI", "sub": "fbi-director"}, key=None, algorithm="none")
+    with pytest.raises(UnauthenticatedError, match="EdDSA"):
+        verifier.verify(f"Bearer {tok}", NOW)
+
+
+@pytest.mark.parametrize("header", [None, "", "Basic abc", "Bearer ", "Bearer not.a.jwt"])
+def test_missing_or_malformed_authorization_is_refused(
+    verifier: TokenVerifier, header: str | None
+) -> None:
+    with pytest.raises(UnauthenticatedError):
+        verifier.verify(header, NOW)
+
+
+def test_staff_token_without_a_known_role_is_refused(
+    keys: KeyStore, verifier: TokenVerifier
+) -> None:
+    tok = _mint(keys, issuer=GATEWAY_KEY_NAME, subject="mallory")
+    with pytest.raises(UnauthenticatedError, match="role"):
+        verifier.verify(f"Bearer {tok}", NOW)
