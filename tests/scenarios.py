@@ -184,6 +184,18 @@ def scenarios(now: datetime | None = None) -> list[Scenario]:
     """S01–S10 (issue 2's set), as an agency would send them today."""
     now = now or _now()
     i2, i1, ice = fbi_i2(now), fbi_i1(now), ice_1253(now)
+    return [_fresh_id(s) for s in _scenario_list(now, i2, i1, ice)]
+
+
+def _fresh_id(s: Scenario) -> Scenario:
+    """Every scenario is its own request: a shared request_id would make it a replay."""
+    s.body["request_id"] = f"{s.id}-{uuid.uuid4()}"
+    return s
+
+
+def _scenario_list(
+    now: datetime, i2: dict[str, Any], i1: dict[str, Any], ice: dict[str, Any]
+) -> list[Scenario]:
     return [
         Scenario(
             "S01",

@@ -25,10 +25,11 @@ from sqlalchemy.engine import Engine
 
 from gateway.errors import GatewayError
 from gateway.settings import Settings
-from gateway.store.db import make_engine, migrate
+from gateway.store.db import make_engine, migrate, session
 from gateway.store.demo import DEMO_RECORDS
 from gateway.store.importer import import_jsonl
 from gateway.store.seed import seed_population
+from gateway.store.taxpayers import count_taxpayers
 
 store_app = typer.Typer(help="Manage the taxpayer datastore.", no_args_is_help=True)
 
@@ -68,11 +69,21 @@ def seed_command(
         ),
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same population.")] = 2026,
+    if_empty: Annotated[
+        bool,
+        typer.Option("--if-empty", help="Do nothing (and succeed) when taxpayers already exist."),
+    ] = False,
 ) -> None:
     """Fill an empty datastore with a deterministic synthetic population."""
     try:
         engine = _engine()
         try:
+            if if_empty:
+                with session(engine) as db:
+                    existing = count_taxpayers(db)
+                if existing:
+                    typer.echo(f"datastore already holds {existing} taxpayers; not seeding")
+                    return
             with _progress() as progress:
                 task = progress.add_task("seeding", total=taxpayers)
                 summary = seed_population(

@@ -35,6 +35,7 @@ from gateway.store.bulk import (
     insert_rows,
     lock_taxpayer_tables,
     next_ids,
+    refresh_statistics,
 )
 from gateway.store.db import datastore_errors, write_transaction
 from gateway.store.errors import ImportFileError
@@ -93,6 +94,7 @@ def import_jsonl(
             if on_progress is not None:
                 on_progress(imported)
         advance_sequences(conn)
+        refresh_statistics(conn)
     return imported
 
 

@@ -37,12 +37,12 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     Table,
     Text,
     TypeDecorator,
-    UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
 
@@ -155,7 +155,11 @@ class Lookup(SQLModel, table=True):
     """A decided address-lookup request and the response it got (review may update it)."""
 
     __tablename__ = "lookup"
-    __table_args__ = (UniqueConstraint("agency_id", "request_id", name="uq_lookup_agency_request"),)
+    # Not unique: resubmitting a request is itself decided (GW-3) and answered again.
+    __table_args__ = (
+        Index("ix_lookup_agency_request", "agency_id", "request_id"),
+        Index("ix_lookup_agency_payload", "agency_id", "payload_sha256"),
+    )
 
     decision_id: str = Field(primary_key=True)
     request_id: str

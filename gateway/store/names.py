@@ -31,6 +31,7 @@ and favours agreement at the start, where spelling of names is most stable.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from rapidfuzz.distance import JaroWinkler
 
@@ -66,10 +67,13 @@ _TRANSLITERATIONS = str.maketrans(
 )
 
 
+@lru_cache(maxsize=16_384)
 def normalize_part(value: str | None) -> str:
     """Return one name part reduced to lowercase ASCII-ish letters and digits.
 
-    ``None`` and names made only of punctuation become ``""``.
+    ``None`` and names made only of punctuation become ``""``. Cached: a
+    common surname brings thousands of candidates that share a few hundred
+    first names.
     """
     if not value:
         return ""

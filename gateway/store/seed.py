@@ -50,6 +50,7 @@ from gateway.store.bulk import (
     insert_rows,
     lock_taxpayer_tables,
     next_ids,
+    refresh_statistics,
 )
 from gateway.store.db import write_transaction
 from gateway.store.demo import DEMO_RECORDS
@@ -442,6 +443,7 @@ def seed_population(
                 if on_progress is not None:
                     on_progress(written)
         advance_sequences(conn)
+        refresh_statistics(conn)
     return SeedSummary(
         taxpayers=written,
         addresses=total_addresses,

@@ -245,9 +245,11 @@ def _resolve_by_name(session: Session, query: SubjectQuery) -> SubjectResolution
     records = _candidates(session, *conditions)
     if not records:
         return _no_candidate(method, tin_supplied=False)
+    distinct_names = {(r.first_name, r.middle_name, r.last_name) for r in records}
+    best = max(name_score(query.first, query.middle, query.last, *name) for name in distinct_names)
     match = MatchFacts(
         candidates=len(records),
-        name_score=max(_score(query, record) for record in records),
+        name_score=best,
         tin_match=None,
         dob_match=True if query.date_of_birth is not None else None,
         method=method,

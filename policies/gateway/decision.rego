@@ -58,18 +58,34 @@ subjects := [_subject(i, t) | some i, t in lib.taxpayers]
 
 # METADATA
 # title: Per-subject findings decided from the requester's facts (shown to the requester)
-_requester_maps := [gw.subject_findings, i1.subject_findings, i2.subject_findings]
+_requester_findings[i] contains f if {
+	some fs in [gw.subject_findings, i1.subject_findings, i2.subject_findings]
+	some i, subject_fs in fs
+	some f in subject_fs
+}
 
 # METADATA
 # title: Per-subject findings decided from the datastore (audit only)
-_record_maps := [gw.subject_record_findings, i1.subject_record_findings, identity.subject_record_findings]
+_record_findings[i] contains f if {
+	some fs in [gw.subject_record_findings, i1.subject_record_findings, identity.subject_record_findings]
+	some i, subject_fs in fs
+	some f in subject_fs
+}
 
 # METADATA
 # title: Satisfied bases per subject
-_basis_maps := [
-	i1.basis_satisfied, i2.basis_satisfied, i3.basis_satisfied, i5.basis_satisfied,
-	i7.basis_satisfied, statetax.basis_satisfied, m.basis_satisfied,
-]
+_bases[i] contains f if {
+	some fs in [
+		i1.basis_satisfied, i2.basis_satisfied, i3.basis_satisfied, i5.basis_satisfied,
+		i7.basis_satisfied, statetax.basis_satisfied, m.basis_satisfied,
+	]
+	some i, subject_fs in fs
+	some f in subject_fs
+}
+
+# METADATA
+# title: Restrictiveness of the request-level findings
+_request_rank := lib.worst_rank(request_findings)
 
 # METADATA
 # title: No statutory exception applies
@@ -103,11 +119,12 @@ _subject(i, t) := {
 	"findings": lib.sorted_findings((((requester | record) | no_basis) | shown)),
 	"reasons": lib.sorted_findings(((requester | no_basis) | shown)),
 } if {
-	requester := {f | some fs in _requester_maps; some f in fs[i]}
-	record := {f | some fs in _record_maps; some f in fs[i]}
-	bases := {f | some fs in _basis_maps; some f in fs[i]}
+	requester := object.get(_requester_findings, i, set())
+	record := object.get(_record_findings, i, set())
+	bases := object.get(_bases, i, set())
 	no_basis := {_no_basis | count(bases) == 0}
-	subject_outcome := lib.outcome_name[lib.worst_rank((((request_findings | requester) | record) | no_basis))]
+	rank := max({_request_rank, lib.worst_rank(((requester | record) | no_basis))})
+	subject_outcome := lib.outcome_name[rank]
 	shown := _shown(subject_outcome, bases)
 }
 

@@ -51,8 +51,4 @@ any_deny(fs) if {
 
 # METADATA
 # title: Findings as an array sorted by rule id
-sorted_findings(fs) := [f |
-	some rule in sort({g.rule | some g in fs})
-	some f in fs
-	f.rule == rule
-]
+sorted_findings(fs) := [pair[1] | some pair in sort([[f.rule, f] | some f in fs])]

@@ -123,7 +123,3 @@ immigration_statute_cited if {
 	some s in statutes_cited
 	statute(s).immigration == true
 }
-
-# METADATA
-# title: Policy parameter by name
-param(name) := data.params[name]

@@ -28,7 +28,3 @@ parse_date(s) := time.parse_ns("2006-01-02", s) if {
 #   rule_id: GW-12
 #   citation: court orders bind the act of disclosure
 now_ns := parse_time(input.decision_time)
-
-# METADATA
-# title: Nanoseconds in a day
-day_ns := ((24 * 60) * 60) * 1000000000

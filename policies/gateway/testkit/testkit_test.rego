@@ -54,6 +54,12 @@ summary(d) := {
 }
 
 # METADATA
+# title: Summary of the decision for a request
+decide(request) := result if {
+	result := summary(data.gateway.decision) with input as request
+}
+
+# METADATA
 # title: Expected summary of a subject
 subject(ref, outcome, year, redacted, findings, reasons) := {
 	"ref": ref,

@@ -14,8 +14,7 @@ from gateway.settings import Settings
 from gateway.store.commands import seed_command, store_app
 from gateway.store.db import make_engine
 from gateway.store.models import TAXPAYER
-
-DEMO_FIXTURE = Path(__file__).parents[2] / "assets" / "taxpayers" / "demo.jsonl"
+from tests.conftest import DEMO_JSONL
 
 
 @pytest.fixture
@@ -56,14 +55,14 @@ def test_seeding_twice_is_refused(cli: typer.Typer) -> None:
 
 
 def test_import_loads_the_demo_fixture(cli: typer.Typer) -> None:
-    result = CliRunner().invoke(cli, ["store", "import", str(DEMO_FIXTURE)])
+    result = CliRunner().invoke(cli, ["store", "import", str(DEMO_JSONL)])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("imported 12 taxpayers")
     assert _taxpayers() == 12
 
 
 def test_a_bad_line_prints_its_number_and_imports_nothing(cli: typer.Typer, tmp_path: Path) -> None:
-    lines = DEMO_FIXTURE.read_text(encoding="utf-8").splitlines()
+    lines = DEMO_JSONL.read_text(encoding="utf-8").splitlines()
     broken = json.loads(lines[2])
     broken["date_of_birth"] = "1990-02-30"
     path = tmp_path / "broken.jsonl"

@@ -16,11 +16,11 @@ from gateway.store.importer import import_jsonl
 from gateway.store.models import LOG_ENTRY, SEEN_TOKEN, STORE_TABLES, TAXPAYER
 from gateway.store.seed import seed_population
 from gateway.store.taxpayers import SubjectQuery, last_known_address, resolve_subject
+from tests.conftest import DEMO_JSONL
 
 pytestmark = pytest.mark.postgres
 
 NOW = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
-DEMO_FIXTURE = Path(__file__).parents[2] / "assets" / "taxpayers" / "demo.jsonl"
 
 
 def _append(engine: Engine, idx: int) -> None:
@@ -103,9 +103,9 @@ def test_seed_then_match_then_insert_without_an_id(postgres_engine: Engine) -> N
 
 
 def test_import_is_all_or_nothing(postgres_engine: Engine, tmp_path: Path) -> None:
-    assert import_jsonl(postgres_engine, DEMO_FIXTURE) == 12
+    assert import_jsonl(postgres_engine, DEMO_JSONL) == 12
     bad = tmp_path / "bad.jsonl"
-    lines = DEMO_FIXTURE.read_text(encoding="utf-8").splitlines()
+    lines = DEMO_JSONL.read_text(encoding="utf-8").splitlines()
     bad.write_text(lines[0].replace("123-45-6789", "123-45-0007") + "\n{oops\n", encoding="utf-8")
     with pytest.raises(ImportFileError) as caught:
         import_jsonl(postgres_engine, bad)

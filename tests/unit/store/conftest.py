@@ -10,8 +10,7 @@ from sqlalchemy.engine import Engine
 
 from gateway.store.db import make_engine, migrate
 from gateway.store.importer import import_jsonl
-
-DEMO_FIXTURE = Path(__file__).parents[2] / "assets" / "taxpayers" / "demo.jsonl"
+from tests.conftest import DEMO_JSONL
 
 
 @pytest.fixture
@@ -26,5 +25,5 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def demo_engine(engine: Engine) -> Engine:
     """A store holding exactly the demo fixture file (demo taxpayers, ids 1-8, and extras)."""
-    import_jsonl(engine, DEMO_FIXTURE)
+    import_jsonl(engine, DEMO_JSONL)
     return engine

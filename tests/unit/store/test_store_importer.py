@@ -16,8 +16,8 @@ from gateway.store.errors import ImportFileError
 from gateway.store.importer import MAX_LINE_BYTES, import_jsonl
 from gateway.store.models import ADDRESS, TAX_RETURN, TAXPAYER
 from gateway.store.records import check_tin
+from tests.conftest import DEMO_JSONL
 
-DEMO_FIXTURE = Path(__file__).parents[2] / "assets" / "taxpayers" / "demo.jsonl"
 GOOD = DEMO_JSON[0]
 SECRETS = ("123-45-6789", "Jordan", "Rivera", "1420 Elm", "Baltimore", "1985-04-12")
 
@@ -39,7 +39,7 @@ def _write(tmp_path: Path, lines: list[str]) -> Path:
 def _changed(**changes: Any) -> str:
     record = copy.deepcopy(GOOD)
     for dotted, value in changes.items():
-        target = record
+        target: Any = record
         *parents, leaf = dotted.split("__")
         for part in parents:
             target = target[int(part)] if part.isdigit() else target[part]
@@ -56,12 +56,12 @@ THIRD = json.dumps(DEMO_JSON[2])
 
 
 def test_the_demo_fixture_loads(engine: Engine) -> None:
-    assert import_jsonl(engine, DEMO_FIXTURE) == 12
+    assert import_jsonl(engine, DEMO_JSONL) == 12
     assert _counts(engine) == (12, 18, 13)
 
 
 def test_the_fixture_file_is_what_the_demo_module_builds() -> None:
-    assert DEMO_FIXTURE.read_text(encoding="utf-8").splitlines(keepends=True) == fixture_lines()
+    assert DEMO_JSONL.read_text(encoding="utf-8").splitlines(keepends=True) == fixture_lines()
 
 
 def test_blank_lines_are_skipped(engine: Engine, tmp_path: Path) -> None:

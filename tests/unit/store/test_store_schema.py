@@ -98,19 +98,21 @@ def test_seen_token_refuses_a_replayed_jti(engine: Engine) -> None:
         db.add(SeenToken(jti="abc", agency_or_issuer="DOJ-FBI", expires_at=NOW))
 
 
-def test_lookup_request_id_is_unique_per_agency(engine: Engine) -> None:
+def test_a_resubmitted_request_id_is_stored_as_its_own_decision(engine: Engine) -> None:
+    """GW-3 decides a resubmission again, so one request_id can own several decisions."""
     row = {
         "request_id": "r-1",
+        "agency_id": "DOJ-FBI",
         "payload_sha256": "0" * 64,
         "status": "decided",
         "response_json": "{}",
         "created_at": NOW,
     }
     with engine.begin() as conn:
-        conn.execute(insert(LOOKUP).values(decision_id="d-1", agency_id="DOJ-FBI", **row))
-        conn.execute(insert(LOOKUP).values(decision_id="d-2", agency_id="DOJ-DEA", **row))
+        conn.execute(insert(LOOKUP).values(decision_id="d-1", **row))
+        conn.execute(insert(LOOKUP).values(decision_id="d-2", **row))
     with pytest.raises(IntegrityError), engine.begin() as conn:
-        conn.execute(insert(LOOKUP).values(decision_id="d-3", agency_id="DOJ-FBI", **row))
+        conn.execute(insert(LOOKUP).values(decision_id="d-1", **row))
 
 
 def test_lookup_is_mutable(engine: Engine) -> None:

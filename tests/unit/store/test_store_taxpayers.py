@@ -27,7 +27,12 @@ from gateway.store.taxpayers import (
 )
 
 RIVERA_DOB = date(1985, 4, 12)
-ELM_ST = {"line1": "1420 Elm St Apt 3", "city": "Baltimore", "state": "MD", "zip": "21201"}
+ELM_ST: dict[str, Any] = {
+    "line1": "1420 Elm St Apt 3",
+    "city": "Baltimore",
+    "state": "MD",
+    "zip": "21201",
+}
 
 
 @pytest.fixture

@@ -130,8 +130,10 @@ def upgrade() -> None:
         sa.Column("status", sa.String(), nullable=False),
         sa.Column("response_json", sa.Text(), nullable=False),
         sa.Column("created_at", _aware(), nullable=False),
-        sa.UniqueConstraint("agency_id", "request_id", name="uq_lookup_agency_request"),
     )
+    # Not unique: resubmitting a request is itself decided (GW-3) and answered again.
+    op.create_index("ix_lookup_agency_request", "lookup", ["agency_id", "request_id"])
+    op.create_index("ix_lookup_agency_payload", "lookup", ["agency_id", "payload_sha256"])
     op.create_table(
         "seen_token",
         sa.Column("jti", sa.String(), primary_key=True),

@@ -99,7 +99,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if not lib.safeguard
 #   citation: §6103(i)(2)(B); CTR v. IRS (21 Nov 2025) (policy threshold)
 #   message: Batch exceeds automatic threshold; individualized review required.
 request_findings contains lib.finding(rego.metadata.rule()) if {
-	_batch_size > lib.param("AUTO_BATCH_MAX")
+	_batch_size > data.params.AUTO_BATCH_MAX
 }
 
 # METADATA
@@ -114,7 +114,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   citation: §6103(i)(2)(A)–(B); CTR v. IRS (21 Nov 2025; 26 Feb 2026)
 #   message: Bulk request lacks individualized showing required by §6103(i)(2).
 request_findings contains lib.finding(rego.metadata.rule()) if {
-	_batch_size >= lib.param("BULK_DENY_MIN")
+	_batch_size >= data.params.BULK_DENY_MIN
 	_not_individualized
 }
 
@@ -135,6 +135,7 @@ obligations contains "ACCOUNTING_RECORD"
 #   citation: §6103(i)(1)(A) ("only to the extent necessary"); (i)(2)(A) (other than TRI); (m) ("mailing address")
 #   message: Only the last known mailing address is released; other requested fields are withheld.
 subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
+	"LAST_KNOWN_ADDRESS" in lib.requested_fields
 	count(lib.extra_fields) > 0
 	some i, _ in lib.taxpayers
 }
@@ -215,5 +216,5 @@ _not_individualized if lib.filled(lib.purpose.case_or_proceeding_no)
 
 _not_individualized if {
 	some r in lib.recipients
-	not r.attested_open_caseload <= lib.param("CASELOAD_DENY")
+	not r.attested_open_caseload <= data.params.CASELOAD_DENY
 }

@@ -13,233 +13,44 @@ import data.gateway.lib
 # scope: document
 # title: Parts of the input that are missing or malformed
 # description: >-
-#   Every key of the input contract must be present and well typed (null only
-#   where the contract allows it); enums are upper case. Each entry names the
-#   offending part; any entry makes GW-1 deny.
-malformed contains "input" if not is_object(input)
+#   The input must match the JSON Schema of the input contract
+#   (policies/schema/input/data.json, data.schema.input): every key present,
+#   well typed, null only where allowed, enums upper case. On top of the
+#   schema: timestamps that parse, one entry per subject, and bulk_count equal
+#   to the number of taxpayers. Each entry names the offending part; any entry
+#   makes GW-1 deny.
+malformed contains "input: missing or not an object" if not is_object(input)
 
-malformed contains "request_id" if not lib.filled(input.request_id)
-
-malformed contains "nonce" if not lib.filled(input.nonce)
-
-malformed contains "payload_sha256" if not is_string(input.payload_sha256)
-
-malformed contains "decision_time" if not lib.now_ns
-
-malformed contains "signature_valid" if not is_boolean(input.signature_valid)
-
-malformed contains "written_request" if not is_boolean(input.written_request)
-
-malformed contains "replay" if not _replay_ok
-
-malformed contains "duplicate_of" if not _duplicate_of_ok
-
-malformed contains "requester" if not is_object(input.requester)
-
-malformed contains "requester.agency" if not lib.requester.agency in lib.departments
-
-malformed contains "requester.agency_id" if not lib.filled(lib.requester.agency_id)
-
-malformed contains "requester.component" if not is_string(lib.requester.component)
-
-malformed contains "requester.safeguards_status" if {
-	not lib.requester.safeguards_status in lib.safeguards_statuses
+malformed contains sprintf("%s: %s", [e.field, e.desc]) if {
+	some e in _schema_errors
 }
 
-malformed contains "requester.signer" if not _signer_ok
+malformed contains "decision_time: not an RFC 3339 time" if not lib.now_ns
 
-malformed contains "requester.recipients" if not _recipients_ok
-
-malformed contains "legal_basis" if not input.legal_basis in lib.legal_bases
-
-malformed contains "invokes_irs_dhs_mou" if not is_boolean(input.invokes_irs_dhs_mou)
-
-malformed contains "purpose" if not is_object(input.purpose)
-
-malformed contains "purpose.category" if not lib.purpose.category in lib.categories
-
-malformed contains "purpose.enforcement_nature" if {
-	not lib.purpose.enforcement_nature in lib.enforcement_natures
+malformed contains "court_order: issued_at or expires_at not an RFC 3339 time" if {
+	order := lib.court_order
+	some ts in [order.issued_at, order.expires_at]
+	ts != null
+	not lib.parse_time(ts)
 }
 
-malformed contains "purpose.statutes_cited" if not _strings(lib.purpose.statutes_cited)
-
-malformed contains "purpose.onward_sharing_to" if not _strings(lib.purpose.onward_sharing_to)
-
-malformed contains "purpose.downstream_civil_use" if not is_boolean(lib.purpose.downstream_civil_use)
-
-malformed contains sprintf("purpose.%s", [key]) if {
-	some key in ["case_or_proceeding_no", "description", "relates_to_prior_disclosure_id", "claim_reference"]
-	not _optional_string(lib.purpose[key])
-}
-
-malformed contains "court_order" if not _court_order_ok
-
-malformed contains "taxpayers" if count(lib.taxpayers) == 0
-
-malformed contains sprintf("taxpayers[%d]", [i]) if {
-	some i, t in lib.taxpayers
-	not _taxpayer_ok(t)
-}
-
-malformed contains "taxpayers.duplicate_ref" if {
+malformed contains "taxpayers: a ref is used twice" if {
 	refs := [t.ref | some t in lib.taxpayers]
 	count(refs) != count({r | some r in refs})
 }
 
-malformed contains "taxpayers.duplicate_subject" if {
+malformed contains "taxpayers: a subject is listed twice" if {
 	keys := [k | some t in lib.taxpayers; k := _subject_key(t)]
 	count(keys) != count({k | some k in keys})
 }
 
-malformed contains "bulk_count" if not input.bulk_count == count(lib.taxpayers)
-
-malformed contains "requested_fields" if not _requested_fields_ok
-
-# METADATA
-# title: Replay flags are booleans
-_replay_ok if {
-	is_boolean(input.replay.request_id_seen)
-	is_boolean(input.replay.nonce_seen)
+malformed contains "bulk_count: not the number of taxpayers" if {
+	not input.bulk_count == count(lib.taxpayers)
 }
 
 # METADATA
-# scope: document
-# title: duplicate_of is null or names the earlier request and its decision time
-_duplicate_of_ok if input.duplicate_of == null
-
-_duplicate_of_ok if {
-	is_string(input.duplicate_of.request_id)
-	is_string(input.duplicate_of.decided_at)
-}
-
-# METADATA
-# title: The signer has an official id, a known role and an acting flag
-_signer_ok if {
-	is_string(lib.signer.official_id)
-	lib.signer.role in lib.roles
-	is_boolean(lib.signer.acting)
-}
-
-# METADATA
-# title: Recipients are an array of objects
-_recipients_ok if {
-	is_array(lib.requester.recipients)
-	every r in lib.recipients {
-		is_object(r)
-	}
-}
-
-# METADATA
-# title: An array of strings
-_strings(xs) if {
-	is_array(xs)
-	every x in xs {
-		is_string(x)
-	}
-}
-
-# METADATA
-# title: An array of integers
-_integers(xs) if {
-	is_array(xs)
-	every x in xs {
-		is_number(x)
-		floor(x) == x
-	}
-}
-
-# METADATA
-# scope: document
-# title: null or a string
-_optional_string(x) if x == null
-
-_optional_string(x) if is_string(x)
-
-# METADATA
-# scope: document
-# title: null or an integer
-_optional_integer(x) if x == null
-
-_optional_integer(x) if {
-	is_number(x)
-	floor(x) == x
-}
-
-# METADATA
-# scope: document
-# title: null or an RFC 3339 timestamp
-_optional_time(x) if x == null
-
-_optional_time(x) if lib.parse_time(x)
-
-# METADATA
-# scope: document
-# title: The court order is null or complete and well typed
-_court_order_ok if input.court_order == null
-
-_court_order_ok if {
-	o := input.court_order
-	o.order_type in lib.order_types
-	is_string(o.issuing_court)
-	o.court_type in lib.court_types
-	is_string(o.judge_name)
-	o.judge_type in lib.judge_types
-	is_string(o.docket_number)
-	lib.parse_time(o.issued_at)
-	_optional_time(o.expires_at)
-	o.applicant_authorizer_role in (lib.roles | {"AUSA"})
-	_strings(o.covered_tins)
-	_integers(o.covered_taxable_periods)
-	_strings(o.covered_data)
-	every d in o.covered_data {
-		d in lib.covered_data_kinds
-	}
-	_strings(o.named_recipients)
-	_warrant_ok(o.felony_arrest_warrant)
-	is_boolean(o.verified_with_court)
-}
-
-# METADATA
-# scope: document
-# title: The arrest warrant is null or has a known type and offense class
-_warrant_ok(w) if w == null
-
-_warrant_ok(w) if {
-	w.type in lib.warrant_types
-	w.offense_class in lib.offense_classes
-}
-
-# METADATA
-# title: A taxpayer entry has every key of the contract, well typed
-_taxpayer_ok(t) if {
-	lib.filled(t.ref)
-	is_string(t.specific_reason)
-	_periods_shape(t.taxable_periods)
-	t.match.method in lib.match_methods
-	is_number(t.match.candidates)
-	is_number(t.match.name_score)
-	is_boolean(t.record_flags.confidential_informant)
-	is_boolean(t.record_flags.tax_investigation_impairment)
-	_integers(t.record.address_tax_years)
-	type_name(t.supplied.name) in {"null", "object"}
-	type_name(t.supplied.address) in {"null", "object"}
-	type_name(t.supplied.tin) in {"null", "string"}
-	type_name(t.supplied.dob) in {"null", "string"}
-	type_name(t.supplied.final_removal_order_date) in {"null", "string"}
-	type_name(t.supplied.final_removal_order_case_no) in {"null", "string"}
-	type_name(t.record.tin) in {"null", "string"}
-	type_name(t.match.tin_match) in {"null", "boolean"}
-	type_name(t.match.dob_match) in {"null", "boolean"}
-	_optional_integer(t.record.last_known_tax_year)
-}
-
-# METADATA
-# scope: document
-# title: taxable_periods is "ALL" or an array (its content is judged by 6103-I2-4)
-_periods_shape(p) if p == "ALL"
-
-_periods_shape(p) if is_array(p)
+# title: Where the input departs from the JSON Schema of the contract
+_schema_errors := json.match_schema(input, data.schema.input)[1]
 
 # METADATA
 # title: Identity of a subject, to find one person listed twice
@@ -255,14 +66,4 @@ _subject_key(t) := ["TIN", regex.replace(t.supplied.tin, `[^0-9]`, "")] if {
 		"NAME_ADDRESS", lib.squash(name.first), lib.squash(name.last),
 		lib.squash(address.line1), lib.squash(address.zip),
 	]
-}
-
-# METADATA
-# title: requested_fields is a non-empty array of known fields
-_requested_fields_ok if {
-	is_array(input.requested_fields)
-	count(input.requested_fields) > 0
-	every f in input.requested_fields {
-		f in lib.fields
-	}
 }

@@ -108,7 +108,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 	_order_basis
 	order := lib.court_order
 	order.expires_at == null
-	max_age := lib.param("ORDER_NO_EXPIRY_MAX_AGE_DAYS")
+	max_age := data.params.ORDER_NO_EXPIRY_MAX_AGE_DAYS
 	time.add_date(lib.parse_time(order.issued_at), 0, 0, max_age) < lib.now_ns
 }
 
@@ -140,7 +140,7 @@ subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
 	_order_basis
 	order := lib.court_order
 	some i, t in lib.taxpayers
-	not _covered_tin(order, t.record.tin)
+	not _record_covered(order, t)
 }
 
 # METADATA
@@ -304,6 +304,10 @@ _covered_tin(order, tin) if {
 	some covered in order.covered_tins
 	regex.replace(covered, `[^0-9]`, "") == regex.replace(tin, `[^0-9]`, "")
 }
+
+# METADATA
+# title: The matched record's TIN is covered by the order
+_record_covered(order, t) if _covered_tin(order, t.record.tin)
 
 # METADATA
 # title: Subjects under (i)(1) whose last known address comes from an uncovered year

@@ -67,7 +67,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 	_applies
 	some i, t in lib.taxpayers
-	not _name_and_address_set_forth(t.supplied)
+	not _name_and_address_set_forth(t)
 }
 
 # METADATA
@@ -80,7 +80,7 @@ subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 	_applies
 	some i, t in lib.taxpayers
-	not _periods_specified(t.taxable_periods)
+	not _periods_specified(t)
 }
 
 # METADATA
@@ -125,7 +125,7 @@ subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 	some s in lib.statutes_cited
 	days := lib.statute(s).elements.days_after_final_order
 	some i, t in lib.taxpayers
-	not _removal_period_elapsed(t.supplied.final_removal_order_date, days)
+	not _removal_period_elapsed(t, days)
 }
 
 # METADATA
@@ -138,7 +138,7 @@ subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 	_applies
 	some i, t in lib.taxpayers
-	not lib.filled(t.specific_reason)
+	not _reason_given(t)
 }
 
 # METADATA
@@ -181,8 +181,8 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 request_findings contains lib.finding(rego.metadata.rule()) if {
 	_applies
 	some r in lib.recipients
-	r.attested_open_caseload > lib.param("CASELOAD_REVIEW")
-	r.attested_open_caseload <= lib.param("CASELOAD_DENY")
+	r.attested_open_caseload > data.params.CASELOAD_REVIEW
+	r.attested_open_caseload <= data.params.CASELOAD_DENY
 }
 
 # METADATA
@@ -275,15 +275,15 @@ _signer_reviewable if {
 
 # METADATA
 # title: Name and street address set forth
-_name_and_address_set_forth(supplied) if {
-	lib.filled(supplied.name.first)
-	lib.filled(supplied.name.last)
-	address := supplied.address
+_name_and_address_set_forth(t) if {
+	lib.filled(t.supplied.name.first)
+	lib.filled(t.supplied.name.last)
+	address := t.supplied.address
 	lib.filled(address.line1)
 	lib.filled(address.city)
 	lib.filled(address.state)
 	regex.match(`^\d{5}(-\d{4})?$`, address.zip)
-	not substring(address.zip, 0, 5) in {z | some z in lib.param("ZIP_INVALID")}
+	not substring(address.zip, 0, 5) in {z | some z in data.params.ZIP_INVALID}
 	regex.match(`[A-Za-z]`, address.line1)
 	every part in [address.line1, address.city, address.state] {
 		not _placeholder(part)
@@ -292,17 +292,18 @@ _name_and_address_set_forth(supplied) if {
 
 # METADATA
 # title: Text is an address placeholder ("N/A", "Don't Care 12345", ...)
-_placeholder(text) if {
-	some p in lib.param("ADDRESS_PLACEHOLDERS")
-	lib.squash_letters(p) == lib.squash_letters(text)
-}
+_placeholder(text) if lib.squash_letters(text) in _placeholders
+
+# METADATA
+# title: ADDRESS_PLACEHOLDERS without punctuation or digits
+_placeholders := {lib.squash_letters(p) | some p in data.params.ADDRESS_PLACEHOLDERS}
 
 # METADATA
 # title: Taxable periods are a non-empty list of years
-_periods_specified(periods) if {
-	is_array(periods)
-	count(periods) > 0
-	every p in periods {
+_periods_specified(t) if {
+	is_array(t.taxable_periods)
+	count(t.taxable_periods) > 0
+	every p in t.taxable_periods {
 		is_number(p)
 		floor(p) == p
 	}
@@ -310,9 +311,13 @@ _periods_specified(periods) if {
 
 # METADATA
 # title: The removal period after the final order has run by decision time
-_removal_period_elapsed(order_date, days) if {
-	time.add_date(lib.parse_date(order_date), 0, 0, days) <= lib.now_ns
+_removal_period_elapsed(t, days) if {
+	time.add_date(lib.parse_date(t.supplied.final_removal_order_date), 0, 0, days) <= lib.now_ns
 }
+
+# METADATA
+# title: A specific reason is given for the taxpayer
+_reason_given(t) if lib.filled(t.specific_reason)
 
 # METADATA
 # title: Every recipient is an engaged employee of the requesting department with a plausible caseload
@@ -323,7 +328,7 @@ _recipients_engaged if {
 		r.employer_agency == lib.department
 		r.personally_directly_engaged == true
 		is_number(r.attested_open_caseload)
-		r.attested_open_caseload <= lib.param("CASELOAD_DENY")
+		r.attested_open_caseload <= data.params.CASELOAD_DENY
 	}
 }
 

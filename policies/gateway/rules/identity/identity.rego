@@ -11,6 +11,20 @@ package gateway.rules.identity
 import data.gateway.lib
 
 # METADATA
+# title: Identity findings of each subject
+subject_record_findings[i] contains _identity_finding(t) if {
+	some i, t in lib.taxpayers
+}
+
+# METADATA
+# title: The identity finding of a subject, if any
+_identity_finding(t) := _no_match if {
+	not _matched(t)
+} else := _uncertain_match if {
+	_uncertain(t)
+}
+
+# METADATA
 # title: No match, or a match the datastore contradicts
 # description: No candidate, a name score below NAME_SCORE_FLOOR, or a supplied TIN that does not match.
 # custom:
@@ -18,10 +32,7 @@ import data.gateway.lib
 #   outcome: DENY
 #   citation: §6103(a) (disclosing a non-matching person's address is an unauthorized disclosure); §7431; CEDC (Feb 2026)
 #   message: No disclosure can be made for this entry.
-subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
-	some i, t in lib.taxpayers
-	not _matched(t)
-}
+_no_match := lib.finding(rego.metadata.rule())
 
 # METADATA
 # title: Identity not established to the required confidence
@@ -35,26 +46,22 @@ subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   outcome: REQUIRE_HUMAN_REVIEW
 #   citation: CEDC v. Bessent (Feb 2026) misidentification findings; policy
 #   message: Identity not established to required confidence (shared household / common name risk).
-subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
-	some i, t in lib.taxpayers
-	_matched(t)
-	_uncertain(t)
-}
+_uncertain_match := lib.finding(rego.metadata.rule())
 
 # METADATA
 # title: One or more candidates, name score at the floor or above, supplied TIN not contradicted
 _matched(t) if {
 	t.match.candidates >= 1
 	is_number(t.match.name_score)
-	t.match.name_score >= lib.param("NAME_SCORE_FLOOR")
+	t.match.name_score >= data.params.NAME_SCORE_FLOOR
 	not _tin_contradicted(t)
 }
 
 # METADATA
 # title: A supplied TIN the datastore found not to match
 _tin_contradicted(t) if {
-	lib.filled(t.supplied.tin)
 	t.match.tin_match == false
+	lib.filled(t.supplied.tin)
 }
 
 # METADATA
@@ -62,16 +69,16 @@ _tin_contradicted(t) if {
 # title: Match is ambiguous or weak
 _uncertain(t) if t.match.candidates > 1
 
-_uncertain(t) if t.match.name_score < lib.param("NAME_SCORE_PASS")
+_uncertain(t) if t.match.name_score < data.params.NAME_SCORE_PASS
 
 _uncertain(t) if t.match.method == "NAME_ONLY"
 
 _uncertain(t) if {
-	lib.filled(t.supplied.tin)
 	t.match.tin_match == null
+	lib.filled(t.supplied.tin)
 }
 
 _uncertain(t) if {
-	lib.filled(t.supplied.dob)
 	t.match.dob_match == false
+	lib.filled(t.supplied.dob)
 }

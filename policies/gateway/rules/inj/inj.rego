@@ -115,7 +115,7 @@ request_findings contains lib.finding_args(rego.metadata.rule(), [id, entry.stat
 #   citation: CTR v. IRS (21 Nov 2025; 26 Feb 2026); CEDC PI (5 Feb 2026)
 #   message: Previously disclosed ICE dataset is subject to injunctions and remediation; no refresh or re-disclosure.
 request_findings contains lib.finding(rego.metadata.rule()) if {
-	some id in lib.param("TAINTED_DISCLOSURE_IDS")
+	some id in data.params.TAINTED_DISCLOSURE_IDS
 	some text in [lib.purpose.relates_to_prior_disclosure_id, lib.purpose.description]
 	contains(lib.squash(text), lib.squash(id))
 }
@@ -259,14 +259,32 @@ _dhs_nexus if {
 
 # METADATA
 # scope: document
-# title: A name that designates DHS or one of its components (case-insensitive)
-_is_dhs_name(x) if lib.squash(x) in {"DHS", "HOMELAND SECURITY", "DEPARTMENT OF HOMELAND SECURITY"}
+# title: A name that designates DHS or one of its components (case and punctuation ignored)
+# description: >-
+#   "dhs", "DHS/ICE", "ICE ERO", "ice_hsi", "Dept. of Homeland Security",
+#   "U.S. Customs and Border Protection", or a registry id whose entry is_dhs.
+_is_dhs_name(x) if {
+	some word in split(lib.squash(x), " ")
+	word in _dhs_words
+}
 
-_is_dhs_name(x) if startswith(lib.squash(x), "DHS ")
-
-_is_dhs_name(x) if replace(lib.squash(x), " ", "_") in lib.dhs_components
+_is_dhs_name(x) if {
+	some phrase in _dhs_phrases
+	contains(lib.squash(x), phrase)
+}
 
 _is_dhs_name(x) if data.registry.agencies[upper(trim_space(x))].is_dhs == true
+
+# METADATA
+# title: Words that name DHS or a DHS component
+_dhs_words := {"DHS", "ICE", "ERO", "HSI", "CBP", "USCIS", "FEMA", "TSA", "USSS", "USCG"}
+
+# METADATA
+# title: Phrases that name DHS or a DHS component
+_dhs_phrases := {
+	"HOMELAND SECURITY", "IMMIGRATION AND CUSTOMS", "CUSTOMS AND BORDER",
+	"CITIZENSHIP AND IMMIGRATION", "SECRET SERVICE", "COAST GUARD",
+}
 
 # METADATA
 # scope: document
