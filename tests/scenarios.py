@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-RIVERA = {
-    "tin": "123-45-6789",
+RIVERA_TIN = "123-45-6789"
+RIVERA: dict[str, dict[str, Any]] = {
     "name": {"first": "Jordan", "middle": "A", "last": "Rivera"},
     "address": {
         "line1": "1420 Elm St Apt 3",
@@ -67,9 +67,9 @@ def fbi_i2(now: datetime | None = None) -> dict[str, Any]:
         "subjects": [
             {
                 "ref": "TP-1",
-                "tin": RIVERA["tin"],
-                "name": dict(RIVERA["name"]),  # type: ignore[call-overload]
-                "address": dict(RIVERA["address"]),  # type: ignore[call-overload]
+                "tin": RIVERA_TIN,
+                "name": dict(RIVERA["name"]),
+                "address": dict(RIVERA["address"]),
                 "taxable_periods": [2023, 2024],
                 "specific_reason": (
                     "Registered owner of the getaway vehicle seen at the 12 Jan 2026 robbery."
@@ -168,7 +168,7 @@ class Scenario:
 def _with(body: dict[str, Any], **changes: Any) -> dict[str, Any]:
     out = copy.deepcopy(body)
     for path, value in changes.items():
-        node = out
+        node: Any = out
         keys = path.split("__")
         for k in keys[:-1]:
             node = node[int(k)] if k.isdigit() else node[k]

@@ -150,7 +150,7 @@ def test_unknown_issuer_is_refused(keys: KeyStore, verifier: TokenVerifier) -> N
 
 
 def test_unsigned_token_is_refused(verifier: TokenVerifier) -> None:
-    tok = jwt.encode({"iss": "DOJ-FBI", "sub": "fbi-director"}, key=None, algorithm="none")
+    tok = jwt.encode({"iss": "DOJ-FBI", "sub": "fbi-director"}, key="", algorithm="none")
     with pytest.raises(UnauthenticatedError, match="EdDSA"):
         verifier.verify(f"Bearer {tok}", NOW)
 

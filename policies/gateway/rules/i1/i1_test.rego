@@ -165,3 +165,8 @@ test_allow_i1_ok_message_names_docket if {
 	some s in data.gateway.decision.subjects with input as tk.fbi_i1
 	s.findings[0].message == "Disclosed under ex parte order 1:26-mj-00077."
 }
+
+test_allow_i1_7_missing_child_case if {
+	request := tk.patched(tk.fbi_i1, [tk.set("/purpose/statutes_cited", ["42 U.S.C. 5779"])])
+	tk.decide(request) == tk.expect("ALLOW", [], _allowed)
+}

@@ -148,3 +148,63 @@ test_allow_inj_in_force_reads_registry if {
 	not inj.in_force("CTR-INTERIM") with input as tk.fbi_i2
 	not inj.in_force("NO-SUCH-ORDER") with input as tk.fbi_i2
 }
+
+test_deny_inj4_mou_as_basis if {
+	request := tk.patched(tk.fbi_i2, [tk.set("/legal_basis", "MOU_IRS_DHS_2025")])
+	tk.decide(request) == tk.expect(
+		"DENY", ["GW-5:D", "INJ-4:D"],
+		[tk.denied("TP-1001", ["6103-A:D", "GW-11:OBL"], ["6103-A:D", "GW-11:OBL"])],
+	)
+}
+
+test_deny_inj1_mou_basis_makes_dhs_request_immigration_related if {
+	request := tk.patched(tk.as_agency(tk.fbi_i2, "DHS-CBP", "dhs-secretary"), [
+		tk.set("/legal_basis", "MOU_IRS_DHS_2025"),
+		tk.set("/requester/recipients", tk.recipients("DHS", [3])),
+	])
+	tk.decide(request).reasons == ["GW-5:D", "INJ-1:D", "INJ-4:D"]
+}
+
+test_deny_inj1_mou_makes_dhs_request_immigration_related if {
+	request := tk.patched(tk.as_agency(tk.fbi_i2, "DHS-CBP", "dhs-secretary"), [
+		tk.set("/invokes_irs_dhs_mou", true),
+		tk.set("/requester/recipients", tk.recipients("DHS", [3])),
+	])
+	tk.decide(request).reasons == ["INJ-1:D", "INJ-4:D"]
+}
+
+# Adversarial look-alikes: an unregistered DHS look-alike is still treated as DHS.
+test_deny_inj1_unregistered_dhs_look_alikes if {
+	every requester in [
+		{"agency_id": "DHS-ICE-X", "agency": "DHS", "component": "NONE"},
+		{"agency_id": "ICE-FIELD-OFFICE", "agency": "UNKNOWN", "component": "ICE_ERO"},
+	] {
+		request := tk.patched(tk.ice_1253, [tk.set("/requester", object.union(tk.ice_1253.requester, requester))])
+		decision := tk.decide(request)
+		decision.outcome == "DENY"
+		"INJ-1:D" in decision.reasons
+		"INJ-4:D" in decision.reasons
+		"GW-4:D" in decision.reasons
+	}
+}
+
+test_deny_inj1_registry_id_of_dhs_component if {
+	agencies := object.union(data.registry.agencies, {"BORDER-TASK-FORCE": object.union(data.registry.agencies["DHS-CBP"], {"id": "BORDER-TASK-FORCE"})})
+	request := tk.patched(tk.fbi_i2, [
+		tk.set("/purpose/downstream_civil_use", true),
+		tk.set("/purpose/onward_sharing_to", ["border-task-force"]),
+	])
+	decision := tk.decide(request) with data.registry.agencies as agencies
+	decision.reasons == ["6103-I2-8:D", "INJ-1:D"]
+}
+
+test_review_dhs_imm_review_immigration_statute_after_vacatur if {
+	orders := tk.vacated(["CTR-PI", "CEDC-PI"], "2026-03-01T12:00:00-05:00")
+	request := tk.patched(tk.as_agency(tk.fbi_i2, "DHS-CBP", "dhs-secretary"), [
+		tk.set("/purpose/statutes_cited", ["8 U.S.C. 1326"]),
+		tk.set("/requester/recipients", tk.recipients("DHS", [3])),
+	])
+	decision := tk.decide(request) with data.registry.court_orders as orders
+	decision.reasons == ["DHS-IMM-REVIEW:HR", "INJ-6:A", "INJ-6:A"]
+	decision.outcome == "REQUIRE_HUMAN_REVIEW"
+}
