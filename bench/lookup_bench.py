@@ -84,6 +84,8 @@ def main() -> None:
             with httpx.Client(base_url=url, timeout=10) as client:
                 for i, tok in enumerate(tokens):
                     body = scenarios.fbi_i2()
+                    # a new ask each time: the same ask again is a duplicate (GW-3b)
+                    body["purpose"]["case_number"] = f"FBI-BENCH-{i}"
                     t0 = time.perf_counter()
                     r = client.post(
                         "/v1/address-lookups", json=body, headers={"Authorization": f"Bearer {tok}"}

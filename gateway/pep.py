@@ -36,6 +36,7 @@ from gateway.api.schemas import (
     Subject,
     SubjectResult,
 )
+from gateway.audit.canonical import canonical_json
 from gateway.audit.log import DecisionLog
 from gateway.audit.record import SubjectEntry, decision_record, failure_record
 from gateway.audit.sealing import AuditKeys
@@ -75,8 +76,14 @@ class PipelineLimits:
     duplicate_window: timedelta = timedelta(hours=24)
 
 
-def payload_digest(raw_body: bytes) -> str:
-    return hashlib.sha256(raw_body).hexdigest()
+def payload_digest(request: LookupRequest) -> str:
+    """SHA-256 of what the request asks, in canonical JSON, leaving out its ``request_id``.
+
+    Leaving the id out is what lets GW-3b recognise the same ask resent under a new
+    id; formatting differences (key order, whitespace) do not make a request new.
+    """
+    content = request.model_dump(mode="json", exclude={"request_id"})
+    return hashlib.sha256(canonical_json(content)).hexdigest()
 
 
 def _query(subject: Subject) -> SubjectQuery:
@@ -141,9 +148,7 @@ class LookupPipeline:
         self._limits = limits
         self.revision = revision
 
-    def run(
-        self, principal: AgencyPrincipal, request: LookupRequest, raw_body: bytes
-    ) -> LookupResponse:
+    def run(self, principal: AgencyPrincipal, request: LookupRequest) -> LookupResponse:
         received_at = self._clock.now()
         # 2. validate what the schema cannot know
         if len(request.subjects) > self._limits.max_subjects:
@@ -151,7 +156,7 @@ class LookupPipeline:
                 f"at most {self._limits.max_subjects} subjects per request",
                 extra={"errors": [{"loc": ["subjects"], "msg": "too many subjects"}]},
             )
-        digest = payload_digest(raw_body)
+        digest = payload_digest(request)
         agency_id = principal.agency.id
         # 3. replay memory
         prior = self._lookups.by_request_id(agency_id, request.request_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import structlog
 from sqlalchemy.engine import Engine
 
 from gateway.audit.log import DecisionLog
@@ -36,6 +37,9 @@ class Services:
 
 def make_clock(settings: Settings) -> Clock:
     if settings.pinned_clock is not None:
+        structlog.get_logger(__name__).warning(
+            "clock.pinned", instant=settings.pinned_clock.isoformat(), unsafe=True
+        )
         return UnsafePinnedClock(settings.pinned_clock)
     return SystemClock()
 

@@ -37,7 +37,7 @@ async def create_lookup(request: Request, svc: ServicesDep, principal: AgencyDep
         body = LookupRequest.model_validate_json(raw)
     except ValidationError as exc:
         return _invalid(exc)
-    response = await run_in_threadpool(svc.pipeline.run, principal, body, raw)
+    response = await run_in_threadpool(svc.pipeline.run, principal, body)
     structlog.contextvars.bind_contextvars(
         decision_id=response.decision_id, log_index=response.log_index, outcome=response.outcome
     )

@@ -32,7 +32,7 @@ decision := {
 	"outcome": outcome,
 	"reasons": lib.sorted_findings(request_findings),
 	"subjects": subjects,
-	"obligations": sort(((gw.obligations | records.obligations) | inj.obligations)),
+	"obligations": sort(obligations),
 }
 
 # METADATA
@@ -50,6 +50,13 @@ request_findings := {f |
 		statetax.request_findings, m.request_findings, records.request_findings,
 	]
 	some f in fs
+}
+
+# METADATA
+# title: Obligations of every family (GW-7, 6103-P3-1, INJ-0, INJ-3)
+obligations := {o |
+	some os in [gw.obligations, records.obligations, inj.obligations]
+	some o in os
 }
 
 # METADATA
@@ -111,20 +118,24 @@ _uniform_denial := lib.finding(rego.metadata.rule())
 
 # METADATA
 # title: The decision for one subject
+# description: >-
+#   visible: findings decided from the requester's own facts (and 6103-A),
+#   the only ones the requester sees; decided: those plus the findings
+#   decided from the datastore, all of which make the outcome and go to the
+#   audit log.
 _subject(i, t) := {
 	"ref": lib.ref_of(t),
 	"outcome": subject_outcome,
 	"release_tax_year": _release_year(i, t, subject_outcome),
 	"redacted": sort(lib.extra_fields | {"LAST_KNOWN_ADDRESS" | subject_outcome == "DENY"}),
-	"findings": lib.sorted_findings((((requester | record) | no_basis) | shown)),
-	"reasons": lib.sorted_findings(((requester | no_basis) | shown)),
+	"findings": lib.sorted_findings(decided | shown),
+	"reasons": lib.sorted_findings(visible | shown),
 } if {
-	requester := object.get(_requester_findings, i, set())
-	record := object.get(_record_findings, i, set())
 	bases := object.get(_bases, i, set())
 	no_basis := {_no_basis | count(bases) == 0}
-	rank := max({_request_rank, lib.worst_rank(((requester | record) | no_basis))})
-	subject_outcome := lib.outcome_name[rank]
+	visible := object.get(_requester_findings, i, set()) | no_basis
+	decided := visible | object.get(_record_findings, i, set())
+	subject_outcome := lib.outcome_name[max({_request_rank, lib.worst_rank(decided)})]
 	shown := _shown(subject_outcome, bases)
 }
 

@@ -148,6 +148,17 @@ def test_resubmitting_the_same_request_is_denied_as_a_replay(
     assert second["results"][0]["address"] is None
 
 
+def test_same_ask_under_a_new_request_id_is_denied_as_a_duplicate(
+    client: TestClient, tokens: Tokens
+) -> None:
+    body = sc.fbi_i2()
+    first = _post(client, tokens, body).json()
+    again = _post(client, tokens, dict(body, request_id=body["request_id"] + "-again")).json()
+    assert first["outcome"] == "allowed"
+    assert again["outcome"] == "denied"
+    assert "GW-3b" in sc.rule_ids(again)
+
+
 @pytest.mark.parametrize(
     ("mutate", "where"),
     [
