@@ -43,7 +43,9 @@ def serve(
     from gateway.app import create_app
 
     settings = Settings()
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    app_ = create_app(settings)
+    err.print(f"gateway: listening on http://{host}:{port} (Ctrl-C stops it and its OPA)")
+    uvicorn.run(app_, host=host, port=port, log_config=None, access_log=False)
 
 
 @keys_app.command("init")

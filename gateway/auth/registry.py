@@ -1,6 +1,6 @@
 """The agency and official registry, read from the same JSON files OPA loads.
 
-Operators edit ``policies/data/registry``; the gateway reads agencies (who may
+Operators edit ``policies/registry``; the gateway reads agencies (who may
 authenticate, with which key) and officials (name, title and role of a token's
 ``sub``) from there, so identity and policy can never disagree about who an
 official is. Data paths follow OPA's rule: a JSON file's content is placed at

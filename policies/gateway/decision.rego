@@ -149,6 +149,7 @@ _shown(subject_outcome, bases) := bases if {
 } else := set()
 
 # METADATA
+# scope: document
 # title: Tax year of the address to release
 # description: >-
 #   null when the subject is denied; the year chosen by 6103-I1-6 when it

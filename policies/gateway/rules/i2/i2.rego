@@ -253,6 +253,7 @@ _tri_fields := {"INCOME", "FILING_STATUS", "BANK_ACCOUNT", "DEPENDENTS", "DOB", 
 _policy_fields := {"TIN", "NAME", "EMPLOYER_PAYOR", "AUDIT_STATUS"}
 
 # METADATA
+# scope: document
 # title: Signer roles of §6103(i)(2)(A) for the requester's department
 _signer_roles contains role if {
 	lib.federal

@@ -116,8 +116,8 @@ request_findings contains lib.finding_args(rego.metadata.rule(), [id, entry.stat
 #   message: Previously disclosed ICE dataset is subject to injunctions and remediation; no refresh or re-disclosure.
 request_findings contains lib.finding(rego.metadata.rule()) if {
 	some id in data.params.TAINTED_DISCLOSURE_IDS
-	some text in [lib.purpose.relates_to_prior_disclosure_id, lib.purpose.description]
-	contains(lib.squash(text), lib.squash(id))
+	some key in ["relates_to_prior_disclosure_id", "description"]
+	contains(lib.squash(lib.purpose[key]), lib.squash(id))
 }
 
 # METADATA
