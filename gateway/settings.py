@@ -31,13 +31,13 @@ class Settings(BaseSettings):
     policy_dir: Path = Path("policies")
     opa_url: str | None = None
     opa_binary: Path = Path(".tools/bin/opa")
-    opa_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
+    opa_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     opa_start_timeout_seconds: float = Field(default=20.0, gt=0)
     audience: str = "taxpayer-gateway"
     token_max_lifetime_seconds: int = Field(default=600, gt=0, le=600)
     clock_skew_seconds: int = Field(default=30, ge=0, le=120)
-    max_body_bytes: int = Field(default=256 * 1024, gt=0)
-    max_subjects: int = Field(default=100, gt=0)
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
+    max_subjects: int = Field(default=2000, gt=0)
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     pinned_clock: datetime | None = None

@@ -166,9 +166,24 @@ class TokenVerifier:
                 raise UnauthenticatedError("gateway token lacks a valid role")
             return StaffPrincipal(subject=sub, role=role, jti=jti)
         official = self._registry.officials.get(sub)
-        if official is None or official.agency != issuer:
+        agency = self._registry.agencies[issuer]
+        if official is None or not self._may_sign_for(official, agency):
             raise UnauthenticatedError("token subject is not a registered official of the issuer")
-        return AgencyPrincipal(agency=self._registry.agencies[issuer], official=official, jti=jti)
+        return AgencyPrincipal(agency=agency, official=official, jti=jti)
+
+    def _may_sign_for(self, official: Official, agency: Agency) -> bool:
+        """An official signs for their own agency, or — from a department's headquarters
+        (component ``NONE``) — for any component of that department (e.g. the DHS
+        Secretary for CBP)."""
+        if official.agency == agency.id:
+            return True
+        home = self._registry.agencies.get(official.agency)
+        return (
+            home is not None
+            and home.component == "NONE"
+            and home.department == agency.department
+            and home.department not in ("UNKNOWN", "STATE_TAX", "LOCAL_LE")
+        )
 
 
 def _bearer(authorization: str | None) -> str:

@@ -31,11 +31,15 @@ class MemoryReplay:
 def registry() -> Registry:
     fbi = Agency("DOJ-FBI", "FBI", "DOJ", "FBI", False, None, True, "CURRENT")
     ice = Agency("DHS-ICE", "ICE", "DHS", "ICE_ERO", True, None, True, "CURRENT")
+    hq = Agency("DHS-HQ", "DHS", "DHS", "NONE", True, None, True, "CURRENT")
     return Registry(
-        agencies={"DOJ-FBI": fbi, "DHS-ICE": ice},
+        agencies={"DOJ-FBI": fbi, "DHS-ICE": ice, "DHS-HQ": hq},
         officials={
             "fbi-director": Official(
                 "fbi-director", "DOJ-FBI", "D", "Director", "FBI_DIRECTOR", False
+            ),
+            "dhs-secretary": Official(
+                "dhs-secretary", "DHS-HQ", "S", "Secretary", "AGENCY_HEAD", False
             ),
             "ice-director": Official(
                 "ice-director", "DHS-ICE", "I", "Director", "COMPONENT_HEAD", False
@@ -118,6 +122,21 @@ def test_agency_cannot_sign_for_another_agency(keys: KeyStore, verifier: TokenVe
     tok = _mint(keys, issuer="DHS-ICE", subject="fbi-director")
     with pytest.raises(UnauthenticatedError, match="not a registered official"):
         verifier.verify(f"Bearer {tok}", NOW)
+
+
+def test_department_head_may_sign_for_a_component_of_the_department(
+    keys: KeyStore, verifier: TokenVerifier
+) -> None:
+    p = verifier.verify(f"Bearer {_mint(keys, issuer='DHS-ICE', subject='dhs-secretary')}", NOW)
+    assert isinstance(p, AgencyPrincipal)
+    assert (p.agency.id, p.official.id) == ("DHS-ICE", "dhs-secretary")
+
+
+def test_department_head_may_not_sign_for_another_department(
+    keys: KeyStore, verifier: TokenVerifier
+) -> None:
+    with pytest.raises(UnauthenticatedError, match="not a registered official"):
+        verifier.verify(f"Bearer {_mint(keys, issuer='DOJ-FBI', subject='dhs-secretary')}", NOW)
 
 
 def test_expired_token_is_refused(keys: KeyStore, verifier: TokenVerifier) -> None:
