@@ -1,8 +1,11 @@
 """``create_app(settings)``: the only place the gateway's parts are wired together.
 
-Nothing is created at import time. The lifespan opens the database (running
-migrations), loads the registry and keys, starts a local OPA child process
-when ``GATEWAY_OPA_URL`` is unset, and stops it again on shutdown.
+Nothing is created at import time. The lifespan starts the policy engine (a
+local OPA child process on a snapshot of ``policies/`` unless
+``GATEWAY_OPA_URL`` is set, see ``gateway.pdp.manager``), opens the database
+(running migrations), loads the registry and keys, records the active policy
+revision in the decision log, watches ``policies/`` for checked changes, and
+stops all of it on shutdown.
 """
 
 from __future__ import annotations
@@ -12,13 +15,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from gateway.api import health, lookups
+from gateway.api import health, lookups, policy, reviews
+from gateway.api import log as log_api
 from gateway.api.middleware import RequestLogMiddleware
 from gateway.api.problems import install_problem_handlers
 from gateway.logging import configure_logging
-from gateway.pdp.opa import OpaPolicyEngine
-from gateway.pdp.process import LocalOpa
-from gateway.services import build_services
+from gateway.pdp.manager import PolicyManager
+from gateway.services import build_services, make_clock
 from gateway.settings import Settings
 
 
@@ -28,28 +31,22 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        local: LocalOpa | None = None
-        url = settings.opa_url
-        if url is None:
-            settings.home.mkdir(parents=True, exist_ok=True)
-            local = LocalOpa(
-                settings.opa_binary,
-                settings.policy_dir,
-                start_timeout_seconds=settings.opa_start_timeout_seconds,
-                log_path=settings.home / "opa.log",
-            )
-            local.start()
-            url = local.url
-        engine_client = OpaPolicyEngine(url, timeout_seconds=settings.opa_timeout_seconds)
+        settings.home.mkdir(parents=True, exist_ok=True)
+        clock = make_clock(settings)
+        policies = PolicyManager(settings, clock)
+        active = policies.start()
+        services = None
         try:
-            app.state.services = build_services(settings, engine_client)
+            services = build_services(settings, policies, active, clock)
+            app.state.services = services
+            policies.announce()
+            policies.watch(settings.policy_reload_interval_seconds)
+            services.checkpoint_publisher.start()
             yield
         finally:
-            engine_client.close()
-            if local is not None:
-                local.stop()
-            services = getattr(app.state, "services", None)
+            policies.stop()
             if services is not None:
+                services.checkpoint_publisher.stop()
                 services.engine.dispose()
 
     app = FastAPI(
@@ -63,4 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestLogMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(lookups.router)
+    app.include_router(reviews.router)
+    app.include_router(policy.router)
+    app.include_router(log_api.router)
     return app

@@ -14,6 +14,8 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from gateway.audit.commands import audit_app
+from gateway.audit.logkey import ensure_log_key
 from gateway.auth.keys import GATEWAY_KEY_NAME, KeyNotFoundError, KeyStore
 from gateway.auth.registry import Registry
 from gateway.auth.tokens import STAFF_ROLES, mint_token
@@ -27,6 +29,7 @@ policy_app = typer.Typer(no_args_is_help=True, help="Check and test the Rego pol
 app.add_typer(store_app, name="store", help="The taxpayer datastore.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(policy_app, name="policy")
+app.add_typer(audit_app, name="audit")
 app.command("seed", help="Fill the datastore with a deterministic synthetic population.")(
     seed_command
 )
@@ -56,6 +59,8 @@ def keys_init() -> None:
     registry = Registry.load(settings.policy_dir)
     created = [i for i in [GATEWAY_KEY_NAME, *sorted(registry.agencies)] if store.ensure(i)]
     err.print(f"keys: {len(created)} created, {len(registry.agencies) + 1 - len(created)} kept")
+    if ensure_log_key(settings.keys_dir, settings.log_origin):
+        err.print(f"keys: created the decision log's checkpoint key ({settings.log_origin})")
 
 
 @app.command()

@@ -13,7 +13,8 @@ The plan, and the only place its order is written down:
 6. read what may be released — the mailing address of the tax year the policy named;
 7. log — append the decision record; only a durable index lets anything leave;
 8. redact and answer — :func:`gateway.redaction.redact` per subject, then store the
-   answer for ``GET /v1/address-lookups/{decision_id}``.
+   answer for ``GET /v1/address-lookups/{decision_id}`` and queue every subject the
+   policy sent to human review (``gateway.reviews`` settles them later).
 """
 
 from __future__ import annotations
@@ -48,11 +49,13 @@ from gateway.errors import (
     InvalidRequestError,
     PolicyEngineUnavailableError,
 )
+from gateway.pdp.active import ActivePolicy
 from gateway.pdp.decision import Decision, Finding, SubjectDecision
 from gateway.pdp.input import ReplayFacts, build_policy_input, normalize_tin
 from gateway.pdp.opa import PolicyEngine
 from gateway.redaction import redact
 from gateway.store.lookups import LookupStore, StoredLookup
+from gateway.store.reviews import ReviewRow
 from gateway.store.taxpayers import (
     MailingAddress,
     SubjectQuery,
@@ -115,7 +118,7 @@ def _reason(f: Finding) -> Reason:
     return Reason(rule=f.rule, citation=f.citation, message=f.message)
 
 
-def _request_outcome(results: list[SubjectResult]) -> str:
+def request_outcome(results: list[SubjectResult]) -> str:
     outcomes = [r.outcome for r in results]
     if outcomes and all(o == "disclosed" for o in outcomes):
         return "allowed"
@@ -131,25 +134,24 @@ class LookupPipeline:
         self,
         *,
         engine: Engine,
-        policy: PolicyEngine,
+        active: ActivePolicy,
         decision_log: DecisionLog,
         lookups: LookupStore,
         audit_keys: AuditKeys,
         clock: Clock,
         limits: PipelineLimits,
-        revision: str,
     ) -> None:
         self._engine = engine
-        self._policy = policy
+        self._active = active
         self._log = decision_log
         self._lookups = lookups
         self._keys = audit_keys
         self._clock = clock
         self._limits = limits
-        self.revision = revision
 
     def run(self, principal: AgencyPrincipal, request: LookupRequest) -> LookupResponse:
         received_at = self._clock.now()
+        policy = self._active.current()  # one (engine, revision) pair for the whole decision
         # 2. validate what the schema cannot know
         if len(request.subjects) > self._limits.max_subjects:
             raise InvalidRequestError(
@@ -186,7 +188,9 @@ class LookupPipeline:
                     replay=replay,
                 )
                 # 5. decide
-                decision = self._decide(decision_id, decided_at, agency_id, policy_input)
+                decision = self._decide(
+                    policy.engine, decision_id, decided_at, agency_id, policy_input
+                )
                 # 6. read only what the decision may release
                 addresses = [
                     self._address(session, r, d)
@@ -198,13 +202,13 @@ class LookupPipeline:
             self._result(s, d, a, list(request.fields))
             for s, d, a in zip(request.subjects, decision.subjects, addresses, strict=True)
         ]
-        outcome = _request_outcome(results)
+        outcome = request_outcome(results)
         # 7. log before disclose
         record = decision_record(
             keys=self._keys,
             decision_id=decision_id,
             decided_at=decided_at,
-            policy_revision=self.revision,
+            policy_revision=policy.revision,
             agency_id=agency_id,
             official_id=principal.official.id,
             request_id=request.request_id,
@@ -234,12 +238,34 @@ class LookupPipeline:
         response = LookupResponse(
             decision_id=decision_id,
             log_index=log_index,
-            policy_revision=self.revision,
+            policy_revision=policy.revision,
             decided_at=decided_at,
             outcome=outcome,
             reasons=[_reason(f) for f in decision.reasons],
             results=results,
         )
+        pending = [
+            ReviewRow(
+                decision_id=decision_id,
+                position=i,
+                ref=s.ref,
+                agency_id=agency_id,
+                legal_basis=policy_input["legal_basis"],
+                status="pending",
+                taxpayer_id=r.taxpayer_id,
+                release_tax_year=d.release_tax_year,
+                findings=[f.model_dump() for f in (*decision.reasons, *d.findings)],
+                obligations=list(decision.obligations),
+                created_at=decided_at,
+                decided_at=None,
+                officer=None,
+                log_index=None,
+            )
+            for i, (s, r, d, res) in enumerate(
+                zip(request.subjects, resolutions, decision.subjects, results, strict=True)
+            )
+            if res.outcome == "pending_review"
+        ]
         self._lookups.save(
             StoredLookup(
                 decision_id=decision_id,
@@ -249,15 +275,21 @@ class LookupPipeline:
                 status=outcome,
                 response_json=response.model_dump_json(),
                 created_at=decided_at,
-            )
+            ),
+            pending,
         )
         return response
 
     def _decide(
-        self, decision_id: str, at: datetime, agency_id: str, policy_input: dict[str, object]
+        self,
+        engine: PolicyEngine,
+        decision_id: str,
+        at: datetime,
+        agency_id: str,
+        policy_input: dict[str, object],
     ) -> Decision:
         try:
-            return self._policy.decide(policy_input)
+            return engine.decide(policy_input)
         except PolicyEngineUnavailableError as exc:
             # Fail closed, and leave a trace of the refusal in the log itself.
             log.warning("policy.unavailable", decision_id=decision_id, error=exc.detail)

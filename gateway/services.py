@@ -7,15 +7,19 @@ from dataclasses import dataclass
 import structlog
 from sqlalchemy.engine import Engine
 
+from gateway.audit.checkpoints import Checkpointer, CheckpointPublisher
 from gateway.audit.log import DecisionLog
+from gateway.audit.logkey import load_log_signer
+from gateway.audit.record import policy_activation_record
 from gateway.audit.sealing import AuditKeys
 from gateway.auth.keys import KeyStore
 from gateway.auth.registry import Registry
 from gateway.auth.tokens import TokenVerifier
 from gateway.clock import Clock, SystemClock, UnsafePinnedClock
-from gateway.pdp.opa import PolicyEngine
-from gateway.pdp.revision import policy_revision
+from gateway.pdp.active import ActivePolicy
+from gateway.pdp.manager import PolicyManager
 from gateway.pep import LookupPipeline, PipelineLimits
+from gateway.reviews import ReviewService
 from gateway.settings import Settings
 from gateway.store.db import make_engine, migrate
 from gateway.store.lookups import LookupStore, SqlReplayGuard
@@ -29,10 +33,14 @@ class Services:
     engine: Engine
     clock: Clock
     verifier: TokenVerifier
-    policy: PolicyEngine
+    policies: PolicyManager
+    active: ActivePolicy
     decision_log: DecisionLog
     lookups: LookupStore
     pipeline: LookupPipeline
+    reviews: ReviewService
+    checkpointer: Checkpointer
+    checkpoint_publisher: CheckpointPublisher
 
 
 def make_clock(settings: Settings) -> Clock:
@@ -44,11 +52,13 @@ def make_clock(settings: Settings) -> Clock:
     return SystemClock()
 
 
-def build_services(settings: Settings, policy: PolicyEngine) -> Services:
+def build_services(
+    settings: Settings, policies: PolicyManager, active: ActivePolicy, clock: Clock
+) -> Services:
+    """Wire every part; ``policies`` has started the policy engine that ``active`` names."""
     settings.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
-    clock = make_clock(settings)
     keys = KeyStore(settings.keys_dir)
     registry = Registry.load(settings.policy_dir)
     verifier = TokenVerifier(
@@ -60,24 +70,50 @@ def build_services(settings: Settings, policy: PolicyEngine) -> Services:
         leeway_seconds=settings.clock_skew_seconds,
     )
     decision_log = DecisionLog(engine)
+    checkpointer = Checkpointer(
+        decision_log, load_log_signer(settings.keys_dir, settings.log_origin, create=True)
+    )
     lookup_store = LookupStore(engine)
+    audit_keys = AuditKeys.load_or_create(settings.keys_dir)
     pipeline = LookupPipeline(
         engine=engine,
-        policy=policy,
+        active=active,
         decision_log=decision_log,
         lookups=lookup_store,
-        audit_keys=AuditKeys.load_or_create(settings.keys_dir),
+        audit_keys=audit_keys,
         clock=clock,
         limits=PipelineLimits(max_subjects=settings.max_subjects),
-        revision=policy_revision(settings.policy_dir),
     )
+    reviews = ReviewService(
+        engine=engine,
+        decision_log=decision_log,
+        lookups=lookup_store,
+        audit_keys=audit_keys,
+        clock=clock,
+    )
+
+    def on_activate(revision: str, files: list[str]) -> None:
+        # The new registry authenticates from now on; the activation is a log leaf.
+        verifier.use_registry(Registry.load(settings.policy_dir))
+        now = clock.now()
+        decision_log.append(
+            "policy_activation", policy_activation_record(revision, now, files), at=now
+        )
+
+    policies.on_activate = on_activate
     return Services(
         settings=settings,
         engine=engine,
         clock=clock,
         verifier=verifier,
-        policy=policy,
+        policies=policies,
+        active=active,
         decision_log=decision_log,
         lookups=lookup_store,
         pipeline=pipeline,
+        reviews=reviews,
+        checkpointer=checkpointer,
+        checkpoint_publisher=CheckpointPublisher(
+            checkpointer, clock, interval=settings.checkpoint_interval_seconds
+        ),
     )

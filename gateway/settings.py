@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     opa_binary: Path = Path(".tools/bin/opa")
     opa_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     opa_start_timeout_seconds: float = Field(default=20.0, gt=0)
+    policy_reload_interval_seconds: float = Field(default=2.0, ge=0)
+    """How often ``policies/`` is checked for changes; 0 turns hot reload off."""
     audience: str = "taxpayer-gateway"
     token_max_lifetime_seconds: int = Field(default=600, gt=0, le=600)
     clock_skew_seconds: int = Field(default=30, ge=0, le=120)
@@ -42,6 +44,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     pinned_clock: datetime | None = None
     """Development and tests only: decide as if it were this instant."""
+    log_origin: str = "taxpayer-gateway.example/decisions"
+    """The decision log's name: first line of every checkpoint and name of its signing key."""
+    checkpoint_interval_seconds: float = Field(default=1.0, gt=0, le=1.0)
+    """How often a checkpoint is signed while the log has new leaves (at least every second)."""
 
     @property
     def resolved_database_url(self) -> str:

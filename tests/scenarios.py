@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import copy
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 RIVERA_TIN = "123-45-6789"
 RIVERA: dict[str, dict[str, Any]] = {
@@ -153,6 +153,11 @@ def ice_1253(now: datetime | None = None) -> dict[str, Any]:
     return body
 
 
+Delivery = Literal["once", "twice", "forged_token"]
+"""How a scenario is sent: once; twice with the same request_id (S18, the second answer
+is the one that counts); or with a token whose signature does not verify (S19)."""
+
+
 @dataclass(frozen=True)
 class Scenario:
     id: str
@@ -163,6 +168,17 @@ class Scenario:
     subject_outcomes: list[str]
     rules: list[str] = field(default_factory=list)
     """Rule ids the answer must name (request-level or in the subjects' reasons)."""
+    _: KW_ONLY
+    says: str
+    """What the gateway must do, used as the test id (``s24_marshals_..._the_address``)."""
+    official: str | None = None
+    """The signing official, when the agency and role alone do not say who (else
+    ``tests.support.official_for`` picks the non-acting one)."""
+    hidden_rules: list[str] = field(default_factory=list)
+    """Rule ids decided on datastore facts: in the decision log, never in the answer."""
+    delivery: Delivery = "once"
+    known_gap: str | None = None
+    """Why the gateway's answer differs from POLICY_MODEL.md (the test is a strict xfail)."""
 
 
 def _with(body: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -180,8 +196,82 @@ def _with(body: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return out
 
 
+def _recipients(employer: str, caseloads: list[int]) -> list[dict[str, Any]]:
+    """Engaged employee recipients of one department, as the Rego testkit builds them."""
+    return [
+        {
+            "name": f"Recipient {k}",
+            "title": "Investigator",
+            "employer_agency": employer,
+            "personally_and_directly_engaged": True,
+            "open_caseload": caseload,
+        }
+        for k, caseload in enumerate(caseloads)
+    ]
+
+
+def _purpose(
+    category: str,
+    nature: str,
+    statutes: list[str],
+    case_number: str | None,
+    description: str,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "category": category,
+        "enforcement_nature": nature,
+        "statutes": statutes,
+        "case_number": case_number,
+        "description": description,
+        "downstream_civil_use": False,
+        "onward_sharing_to": [],
+        **extra,
+    }
+
+
+def batch_tin(k: int) -> str:
+    """A distinct ITIN-shaped TIN for batch entry k; no demo or seeded taxpayer has one."""
+    digits = f"9{k:08d}"
+    return f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
+
+
+def batch(template: dict[str, Any], n: int, reason: str) -> list[dict[str, Any]]:
+    """n distinct subjects modelled on the template's first one (own ref, TIN and last name),
+    all with the same reason text: the boilerplate of a bulk request."""
+    first = template["subjects"][0]
+    return [
+        _with(
+            {"s": first},
+            s__ref=f"TP-{k:06d}",
+            s__tin=batch_tin(k),
+            s__name={"first": "Alex", "middle": None, "last": f"Person{k:06d}"},
+            s__specific_reason=reason,
+        )["s"]
+        for k in range(1, n + 1)
+    ]
+
+
+def s20_address(k: int) -> dict[str, Any] | None:
+    """S20 entry k's address: one in ten complete (None: keep it), the others ZIP-only or
+    placeholders, as in the August 2025 file (policies/gateway/testkit, ``s20_address``)."""
+    if k % 10 == 0:
+        return None
+    if k % 2 == 1:
+        return {"line1": "", "line2": None, "city": "", "state": "", "zip": "20001"}
+    return {"line1": "N/A", "line2": None, "city": "N/A", "state": "TX", "zip": "12345"}
+
+
+BULK_S13 = 150
+BULK_S17 = 150
+BULK_S20 = 120
+"""Batch sizes of the Rego scenario tests (POLICY_MODEL.md §4.2 has 1,200, 50,000 and
+1.28 M). Every rule involved only needs BULK_DENY_MIN (100) entries; 50,000 and 1.28 M are
+above the gateway's 2,000-subject limit anyway."""
+
+
 def scenarios(now: datetime | None = None) -> list[Scenario]:
-    """S01–S10 (issue 2's set), as an agency would send them today."""
+    """S01–S34 of POLICY_MODEL.md §4.2, as an agency would send them today."""
     now = now or _now()
     i2, i1, ice = fbi_i2(now), fbi_i1(now), ice_1253(now)
     return [_fresh_id(s) for s in _scenario_list(now, i2, i1, ice)]
@@ -191,6 +281,68 @@ def _fresh_id(s: Scenario) -> Scenario:
     """Every scenario is its own request: a shared request_id would make it a replay."""
     s.body["request_id"] = f"{s.id}-{uuid.uuid4()}"
     return s
+
+
+def _s13(i2: dict[str, Any]) -> dict[str, Any]:
+    body = _with(i2, recipients=_recipients("DOJ", [1200]))
+    body["subjects"] = batch(i2, BULK_S13, "Associated with the investigation.")
+    return body
+
+
+def _s17(i2: dict[str, Any]) -> dict[str, Any]:
+    body = _with(
+        i2,
+        legal_basis="NONE",
+        purpose=_purpose("other", "unknown", [], None, "Data integrity review of taxpayer files."),
+        recipients=_recipients("UNKNOWN", [50_000]),
+    )
+    body["subjects"] = batch(i2, BULK_S17, "Data integrity review.")
+    return body
+
+
+def _s20(ice: dict[str, Any]) -> dict[str, Any]:
+    body = _with(
+        ice,
+        recipients=[
+            {
+                "name": "Assistant Director, Enforcement",
+                "title": "Assistant Director",
+                "employer_agency": "DHS",
+                "personally_and_directly_engaged": True,
+                "open_caseload": 1_280_000,
+            }
+        ],
+    )
+    subjects = batch(ice, BULK_S20, "Subject of a final order of removal.")
+    for k, subject in enumerate(subjects):
+        address = s20_address(k)
+        if address is not None:
+            subject["address"] = address
+    body["subjects"] = subjects
+    return body
+
+
+def _usms_i5(i1: dict[str, Any]) -> dict[str, Any]:
+    recipients = _recipients("DOJ", [6, 9])
+    return _with(
+        i1,
+        legal_basis="6103(i)(5)",
+        purpose=_purpose(
+            "fugitive_location",
+            "criminal",
+            ["18 U.S.C. 1951"],
+            "USMS-SDNY-2026-0419",
+            "Fugitive on a federal arrest warrant for Hobbs Act robbery.",
+        ),
+        recipients=recipients,
+        court_order__order_type="ex_parte_6103_i_5",
+        court_order__court="U.S. District Court for the Southern District of New York",
+        court_order__judge="Hon. Samuel K. Abernathy",
+        court_order__judge_type="district_judge",
+        court_order__docket_number="1:26-mc-00114",
+        court_order__named_recipients=[r["name"] for r in recipients],
+        court_order__arrest_warrant={"type": "judicial", "offense_class": "felony"},
+    )
 
 
 def _scenario_list(
@@ -210,12 +362,29 @@ def _scenario_list(
             ),
             "denied",
             ["denied"],
-            ["INJ-1", "INJ-4", "6103-I2-5b", "6103-I2-8"],
+            ["INJ-1", "INJ-4", "6103-I2-5b", "6103-I2-8", "GW-11"],
+            says="s01_ice_civil_removal_request_is_enjoined",
         ),
         Scenario(
-            "S02", "DHS-ICE-HSI", "COMPONENT_HEAD", ice, "denied", ["denied"], ["INJ-1", "INJ-4"]
+            "S02",
+            "DHS-ICE-HSI",
+            "COMPONENT_HEAD",
+            _with(ice),
+            "denied",
+            ["denied"],
+            ["INJ-1", "INJ-4", "GW-11"],
+            says="s02_ice_1253_criminal_request_is_enjoined",
         ),
-        Scenario("S03", "DOJ-FBI", "FBI_DIRECTOR", i1, "allowed", ["disclosed"], ["6103-I1-OK"]),
+        Scenario(
+            "S03",
+            "DOJ-FBI",
+            "FBI_DIRECTOR",
+            _with(i1),
+            "allowed",
+            ["disclosed"],
+            ["6103-I1-OK"],
+            says="s03_fbi_ex_parte_order_releases_the_address",
+        ),
         Scenario(
             "S04",
             "DOJ-FBI",
@@ -227,7 +396,8 @@ def _scenario_list(
             ),
             "denied",
             ["denied"],
-            ["6103-I1-4"],
+            ["6103-I1-4", "GW-11"],
+            says="s04_expired_order_is_denied",
         ),
         Scenario(
             "S05",
@@ -241,9 +411,19 @@ def _scenario_list(
             ),
             "denied",
             ["denied"],
-            ["GW-11"],
+            ["6103-I1-5", "GW-11"],
+            says="s05_taxpayer_outside_the_order_is_denied_uniformly",
         ),
-        Scenario("S06", "DOJ-FBI", "FBI_DIRECTOR", i2, "allowed", ["disclosed"], ["6103-I2-OK"]),
+        Scenario(
+            "S06",
+            "DOJ-FBI",
+            "FBI_DIRECTOR",
+            _with(i2),
+            "allowed",
+            ["disclosed"],
+            ["6103-I2-OK"],
+            says="s06_fbi_director_written_request_releases_the_address",
+        ),
         Scenario(
             "S07",
             "DOJ-FBI",
@@ -252,6 +432,7 @@ def _scenario_list(
             "denied",
             ["denied"],
             ["6103-I2-4", "GW-11"],
+            says="s07_all_periods_is_denied",
         ),
         Scenario(
             "S08",
@@ -261,6 +442,7 @@ def _scenario_list(
             "denied",
             ["denied"],
             ["6103-I2-6", "GW-11"],
+            says="s08_missing_specific_reason_is_denied",
         ),
         Scenario(
             "S09",
@@ -269,7 +451,8 @@ def _scenario_list(
             _with(i2, purpose__statutes=[]),
             "denied",
             ["denied"],
-            ["6103-I2-5"],
+            ["6103-I2-5", "GW-11"],
+            says="s09_no_statute_cited_is_denied",
         ),
         Scenario(
             "S10",
@@ -279,6 +462,383 @@ def _scenario_list(
             "denied",
             ["denied"],
             ["6103-I2-3", "GW-11"],
+            says="s10_name_and_ssn_without_address_is_denied",
+        ),
+        Scenario(
+            "S11",
+            "DOJ-FBI",
+            "OTHER",
+            # S06's ask signed by the SAC; its own description keeps it from being a GW-3b
+            # duplicate of S06 (same agency, same ask) when both go to one gateway
+            _with(i2, purpose__description="Armed bank robbery investigation (S11)"),
+            "denied",
+            ["denied"],
+            ["6103-I2-2", "GW-11"],
+            says="s11_special_agent_in_charge_may_not_sign",
+            official="fbi-sac-baltimore",
+        ),
+        Scenario(
+            "S12",
+            "DOJ-DEA",
+            "DEA_ADMINISTRATOR",
+            _with(i2, purpose__statutes=["21 U.S.C. 841(a)"]),
+            "allowed",
+            ["disclosed"],
+            ["6103-I2-OK"],
+            says="s12_dea_administrator_request_releases_the_address",
+            official="dea-administrator",
+        ),
+        Scenario(
+            "S13",
+            "DOJ-FBI",
+            "FBI_DIRECTOR",
+            _s13(i2),
+            "denied",
+            ["denied"] * BULK_S13,
+            ["GW-9b", "6103-I2-6", "6103-I2-7", "GW-11"],
+            says="s13_bulk_boilerplate_request_is_denied",
+            # none of the batch is in the datastore: no candidate, decided from the store
+            hidden_rules=["6103-I2-10"],
+        ),
+        Scenario(
+            "S14",
+            "DOJ-FBI",
+            "FBI_DIRECTOR",
+            # "Jose" against the record's "Jordan": name score 0.61, one candidate by
+            # last name and date of birth, method NAME_DOB_ADDRESS
+            _with(
+                i2,
+                subjects__0__tin=None,
+                subjects__0__name={"first": "Jose", "middle": None, "last": "Rivera"},
+                subjects__0__date_of_birth="1985-04-12",
+            ),
+            "denied",
+            ["denied"],
+            ["GW-11"],
+            says="s14_weak_name_match_is_denied_without_saying_why",
+            hidden_rules=["6103-I2-10"],
+        ),
+        Scenario(
+            "S15",
+            "DOJ-FBI",
+            "FBI_DIRECTOR",
+            _with(
+                i2,
+                fields=["last_known_address", "tin", "income", "filing_status", "bank_account"],
+            ),
+            "allowed",
+            ["disclosed"],
+            ["6103-I2-9", "6103-I2-9b", "GW-8", "6103-I2-OK"],
+            says="s15_extra_fields_are_withheld_and_the_address_released",
+        ),
+        Scenario(
+            "S16",
+            "CA-FTB",
+            "STATE_TAX_HEAD",
+            _with(
+                i2,
+                legal_basis="6103(d)",
+                purpose=_purpose(
+                    "state_tax_admin",
+                    "civil",
+                    ["Cal. Rev. & Tax. Code 19087"],
+                    "FTB-NF-2026-3310",
+                    "Nonfiler case: California-source wages reported for 2023 and 2024, "
+                    "no State return filed.",
+                ),
+                recipients=_recipients("STATE_TAX", [40, 35]),
+            ),
+            "allowed",
+            ["disclosed"],
+            ["6103-D-1"],
+            says="s16_state_tax_agency_nonfiler_case_releases_the_address",
+            official="ca-ftb-executive-officer",
+        ),
+        Scenario(
+            "S17",
+            "DOGE",
+            "OTHER",
+            _s17(i2),
+            "denied",
+            ["denied"] * BULK_S17,
+            ["GW-4", "GW-5", "GW-9b", "GW-11"],
+            says="s17_doge_bulk_request_without_basis_is_denied",
+            official="doge-administrator",
+            hidden_rules=["6103-I2-10"],
+        ),
+        Scenario(
+            "S18",
+            "DOJ-FBI",
+            "FBI_DIRECTOR",
+            # S06's ask; a description of its own keeps the first send from being a
+            # GW-3b duplicate of S06 when both go to the same gateway
+            _with(i2, purpose__description="Armed bank robbery investigation (S18)"),
+            "denied",
+            ["denied"],
+            ["GW-3", "GW-11"],
+            says="s18_resubmitted_request_id_is_denied_as_a_replay",
+            delivery="twice",
+        ),
+        Scenario(
+            "S19",
+            "DOJ-FBI",
+            "FBI_DIRECTOR",
+            _with(i2, purpose__description="Armed bank robbery investigation (S19)"),
+            "denied",
+            ["denied"],
+            ["GW-2"],
+            says="s19_forged_signature_is_refused_before_any_decision",
+            delivery="forged_token",
+        ),
+        Scenario(
+            "S20",
+            "DHS-ICE-HSI",
+            "COMPONENT_HEAD",
+            _s20(ice),
+            "denied",
+            ["denied"] * BULK_S20,
+            ["GW-9b", "6103-I2-7", "6103-I2-3", "6103-I2-6", "GW-11"],
+            # §4.2 decides S20 at 2025-08-06, before any injunction. The gateway decides at
+            # its own clock, so it is sent today: still denied by the bulk, recipient and
+            # address rules above, and now also by INJ-1 and INJ-4 (CTR-PI, CEDC-PI).
+            says="s20_august_2025_ice_bulk_file_is_denied",
+            official="ice-director",
+            hidden_rules=["6103-I2-10"],
+        ),
+        Scenario(
+            "S21",
+            "ED",
+            "SEC_EDUCATION",
+            _with(
+                i2,
+                legal_basis="6103(m)(4)",
+                purpose=_purpose(
+                    "student_loan_collection",
+                    "civil",
+                    ["20 U.S.C. 1080"],
+                    "ED-DL-2026-77812",
+                    "Defaulted William D. Ford Direct Loan; mailing address needed for "
+                    "collection notices.",
+                ),
+                recipients=_recipients("ED", [30]),
+            ),
+            "allowed",
+            ["disclosed"],
+            ["6103-M4-1"],
+            says="s21_education_defaulted_loan_releases_the_mailing_address",
+        ),
+        Scenario(
+            "S22",
+            "TREAS-BFS",
+            "COMPONENT_HEAD",
+            _with(
+                i2,
+                legal_basis="6103(m)(2)",
+                purpose=_purpose(
+                    "federal_claim_collection",
+                    "civil",
+                    ["31 U.S.C. 3711"],
+                    "BFS-TOP-2026-55102",
+                    "Delinquent non-tax debt referred by HUD.",
+                    claim_reference="31 U.S.C. 3711 claim BFS-TOP-2026-55102",
+                ),
+                recipients=_recipients("TREASURY", [20]),
+                fields=["last_known_address", "income"],
+            ),
+            "allowed",
+            ["disclosed"],
+            ["6103-M2-1", "GW-8"],
+            says="s22_fiscal_service_claim_releases_the_mailing_address_only",
+            official="bfs-commissioner",
+        ),
+        Scenario(
+            "S23",
+            "SSA",
+            "SSA_COMMISSIONER",
+            _with(
+                i2,
+                legal_basis="6103(m)(7)",
+                purpose=_purpose(
+                    "ss_statement_mailing",
+                    "civil",
+                    ["42 U.S.C. 1320b-13"],
+                    None,
+                    "Social Security Statement mailing.",
+                ),
+                recipients=_recipients("SSA", [10]),
+            ),
+            "allowed",
+            ["disclosed"],
+            ["6103-M7-1"],
+            says="s23_ssa_statement_mailing_releases_the_mailing_address",
+        ),
+        Scenario(
+            "S24",
+            "DOJ-USMS",
+            "COMPONENT_HEAD",
+            _usms_i5(i1),
+            "allowed",
+            ["disclosed"],
+            ["6103-I5-1"],
+            says="s24_marshals_fugitive_order_releases_the_address",
+            official="usms-director",
+        ),
+        Scenario(
+            "S25",
+            "OPM-NEWOFFICE",
+            "AGENCY_HEAD",
+            _with(i2, recipients=_recipients("OTHER_FEDERAL", [3])),
+            "denied",
+            ["denied"],
+            ["GW-6", "6103-P4-1", "GW-11"],
+            says="s25_agency_without_safeguards_is_denied",
+            official="opm-newoffice-director",
+        ),
+        Scenario(
+            "S26",
+            "DOJ-FBI",
+            "FBI_DIRECTOR",
+            _with(i2, legal_basis="6103(i)(3)(A)"),
+            "denied",
+            ["denied"],
+            ["6103-I3-1", "GW-11"],
+            says="s26_i3a_cannot_be_requested",
+        ),
+        Scenario(
+            "S27",
+            "BALT-PD",
+            "OTHER",
+            _with(
+                i2,
+                purpose__statutes=["Md. Code, Crim. Law 6-202"],
+                purpose__case_number="BPD-2026-018844",
+                purpose__description="Residential burglary investigation.",
+                recipients=_recipients("LOCAL_LE", [12]),
+            ),
+            "denied",
+            ["denied"],
+            ["GW-4", "GW-5", "GW-11"],
+            says="s27_city_police_is_not_an_eligible_recipient",
+            official="balt-pd-commissioner",
+        ),
+        Scenario(
+            "S28",
+            "DOJ-FBI",
+            "FBI_DIRECTOR",
+            _with(i2, purpose__statutes=["26 U.S.C. 7201"]),
+            "denied",
+            ["denied"],
+            ["6103-I2-5b", "GW-11"],
+            says="s28_tax_evasion_is_not_an_i2_matter",
+        ),
+        Scenario(
+            "S29",
+            "DOJ-FBI",
+            "FBI_DIRECTOR",
+            _with(
+                i2,
+                subjects__0__specific_reason=(
+                    "Address will be provided to ICE ERO to effect removal."
+                ),
+                purpose__downstream_civil_use=True,
+                purpose__onward_sharing_to=["DHS"],
+            ),
+            "denied",
+            ["denied"],
+            ["6103-I2-8", "INJ-1", "GW-11"],
+            says="s29_fbi_conduit_to_ice_removal_is_denied",
+        ),
+        Scenario(
+            "S30",
+            "DOJ-FBI",
+            "FBI_DIRECTOR",
+            _with(
+                i2,
+                subjects__0__address={
+                    "line1": "Don't Care",
+                    "line2": None,
+                    "city": "Baltimore",
+                    "state": "MD",
+                    "zip": "12345",
+                },
+            ),
+            "denied",
+            ["denied"],
+            ["6103-I2-3", "GW-11"],
+            says="s30_dont_care_12345_is_not_an_address",
+        ),
+        Scenario(
+            "S31",
+            "TX-CPA",
+            "STATE_TAX_HEAD",
+            _with(
+                i2,
+                legal_basis="6103(d)",
+                purpose=_purpose(
+                    "other",
+                    "unknown",
+                    [],
+                    None,
+                    "Share with State DPS for immigration cooperation.",
+                    onward_sharing_to=["STATE_LE"],
+                ),
+                recipients=_recipients("STATE_TAX", [15]),
+            ),
+            "denied",
+            ["denied"],
+            ["6103-D-2", "GW-11"],
+            says="s31_state_tax_agency_onward_sharing_is_denied",
+            official="tx-comptroller",
+        ),
+        Scenario(
+            "S32",
+            "DHS-CBP",
+            "AGENCY_HEAD",
+            _with(ice, invokes_irs_dhs_mou=False, purpose__statutes=["8 U.S.C. 1325(a)"]),
+            "denied",
+            ["denied"],
+            ["INJ-1", "GW-11"],
+            says="s32_cbp_improper_entry_request_is_enjoined",
+            # a department-HQ official signing for a component of the same department
+            official="dhs-secretary",
+        ),
+        Scenario(
+            "S33",
+            "DOJ-FBI",
+            "FBI_DIRECTOR",
+            _with(
+                i1,
+                court_order__covered_data=["all_return_info"],
+                fields=["last_known_address", "income", "dependents"],
+            ),
+            "allowed",
+            ["disclosed"],
+            ["6103-I1-9", "GW-8", "6103-I1-OK"],
+            says="s33_order_for_all_return_info_still_releases_only_the_address",
+        ),
+        Scenario(
+            "S34",
+            "DOJ-FBI",
+            "FBI_DIRECTOR",
+            _with(
+                i2,
+                legal_basis="6103(i)(7)(A)",
+                purpose=_purpose(
+                    "terrorism",
+                    "criminal",
+                    ["18 U.S.C. 2339B"],
+                    "FBI-JTTF-2026-0031",
+                    "Material support to a designated foreign terrorist organization.",
+                ),
+                subjects__0__specific_reason=(
+                    "Wired funds in 2024 to an account controlled by a designated "
+                    "organization's finance officer."
+                ),
+            ),
+            "pending_review",
+            ["pending_review"],
+            ["6103-I7-1"],
+            says="s34_terrorism_request_goes_to_human_review",
         ),
     ]
 

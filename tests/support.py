@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -20,12 +21,13 @@ from tests.conftest import DEMO_JSONL, POLICY_DIR
 
 
 def make_settings(home: Path, database_url: str, opa_binary: Path, **extra: object) -> Settings:
+    values: dict[str, object] = {"policy_dir": POLICY_DIR, "policy_reload_interval_seconds": 0}
+    values.update(extra)
     return Settings(
         home=home,
         database_url=database_url,
-        policy_dir=POLICY_DIR,
         opa_binary=opa_binary,
-        **extra,  # type: ignore[arg-type]
+        **values,  # type: ignore[arg-type]
     )
 
 
@@ -38,6 +40,17 @@ def prepare_home(settings: Settings) -> None:
     migrate(engine)
     import_jsonl(engine, DEMO_JSONL)
     engine.dispose()
+
+
+def forged_agency_token(agency: str, official: str, audience: str) -> str:
+    """A well-formed token for a registered agency and official, signed with a key the
+    gateway has never seen: what S19's ``signature_valid`` false looks like on the wire."""
+    with tempfile.TemporaryDirectory() as tmp:
+        keys = KeyStore(Path(tmp))
+        keys.ensure(agency)
+        return mint_token(
+            keys, issuer=agency, subject=official, audience=audience, now=datetime.now(UTC)
+        )
 
 
 def official_for(agency: str, role: str) -> str:
@@ -54,10 +67,13 @@ class Tokens:
         self.audience = settings.audience
 
     def agency(self, agency: str, role: str) -> dict[str, str]:
+        return self.agency_official(agency, official_for(agency, role))
+
+    def agency_official(self, agency: str, official: str) -> dict[str, str]:
         tok = mint_token(
             self.keys,
             issuer=agency,
-            subject=official_for(agency, role),
+            subject=official,
             audience=self.audience,
             now=datetime.now(UTC),
             lifetime=timedelta(minutes=5),

@@ -20,7 +20,7 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz")
 async def readyz(svc: ServicesDep) -> JSONResponse:
     def check() -> dict[str, bool]:
-        checks = {"opa": svc.policy.healthy(), "datastore": False, "log": False}
+        checks = {"opa": svc.active.current().engine.healthy(), "datastore": False, "log": False}
         try:
             with svc.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))

@@ -1,30 +1,89 @@
 """Append-only decision log storage: ``append`` returns a durable index or raises.
 
-Indices are contiguous from 0 and assigned inside the same transaction that
-writes the leaf, under a process-wide lock; the primary key refuses a second
-writer that raced for the same index, so an index is never reused. The table
-itself rejects UPDATE and DELETE (triggers installed by the migration).
+What this module guarantees, on SQLite and PostgreSQL alike:
 
-The Merkle tree, signed checkpoints and group commit build on this table in
-their own module; this one only guarantees "durable before disclosed".
+* **Durable before disclosed.** :meth:`DecisionLog.append` returns only after
+  the transaction holding the leaf has committed (SQLite ``synchronous=FULL``
+  in WAL mode, PostgreSQL's default synchronous commit: the commit is
+  fsync'd). Any failure raises
+  :class:`~gateway.errors.AuditLogUnavailableError` and no index.
+* **Group commit.** Concurrent callers are batched: while one thread (the
+  leader) commits a batch, the others queue; the next leader takes the whole
+  queue (up to ``max_batch``) into one transaction and one fsync. Throughput
+  therefore grows with concurrency instead of collapsing to one fsync per
+  request.
+* **Contiguous indices, never reused.** Indices are assigned inside the
+  writing transaction, after taking the log's write lock (SQLite
+  ``BEGIN IMMEDIATE``; a PostgreSQL advisory transaction lock shared by every
+  replica), from the stored size. A batch that does not commit returned no
+  index to anyone, so after a crash the next index is the stored size again;
+  the primary key refuses a second writer for the same index.
+* **Tree stored as complete subtrees.** Each append writes, in the same
+  transaction as the leaf, every complete subtree hash it completes
+  (``log_node``; leaves are level 0), keyed by in-order position
+  (:func:`node_position`). Any root, inclusion or consistency proof at any
+  size is then computed from O(log n) stored hashes fetched in one indexed
+  query (:meth:`DecisionLog.inclusion_proof` and friends), whatever the size.
+* The three log tables reject UPDATE and DELETE (and TRUNCATE on PostgreSQL)
+  by triggers that only the migrations create.
+
+Checkpoint signing builds on this in :mod:`gateway.audit.checkpoints`.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
+from typing import TypeVar
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.audit.merkle import leaf_hash
+from gateway.audit.merkle import (
+    HASH_SIZE,
+    CompactRange,
+    GetNode,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    root_from_nodes,
+)
 from gateway.errors import AuditLogUnavailableError
 from gateway.store.db import write_transaction
 from gateway.store.models import SQLModel
 
-_log_table = SQLModel.metadata.tables["log_entry"]
+__all__ = [
+    "APPEND_LOCK_KEY",
+    "DEFAULT_MAX_BATCH",
+    "DecisionLog",
+    "StoredEntry",
+    "node_position",
+]
+
+_entry = SQLModel.metadata.tables["log_entry"]
+_node = SQLModel.metadata.tables["log_node"]
+
+APPEND_LOCK_KEY = 0x6C6F_6761_7070_656E  # "logappen": PostgreSQL advisory lock, shared by replicas
+DEFAULT_MAX_BATCH = 2000
+"""Most leaves one group commit writes; bounds a transaction's size and the IN lists."""
+
+_READ_CHUNK = 500
+_PLACEHOLDER = bytes(HASH_SIZE)
+T = TypeVar("T")
+
+
+def node_position(level: int, index: int) -> int:
+    """In-order position of the subtree of ``2**level`` leaves starting at ``index * 2**level``.
+
+    Leaf ``i`` is at ``2*i``; a parent sits between its children. Distinct for
+    every (level, index), so one integer key addresses the whole tree.
+    """
+    return (index << (level + 1)) + (1 << level) - 1
 
 
 @dataclass(frozen=True)
@@ -36,43 +95,243 @@ class StoredEntry:
     created_at: datetime
 
 
+@dataclass(eq=False)
+class _Pending:
+    kind: str
+    body: bytes
+    at: datetime
+    leaf_hash: bytes
+    index: int | None = None
+    error: Exception | None = None
+    done: bool = field(default=False)
+
+
+def read_size(conn: Connection) -> int:
+    """Number of leaves stored (indices are contiguous, so max + 1)."""
+    top = conn.execute(select(func.max(_entry.c.idx))).scalar_one()
+    return 0 if top is None else int(top) + 1
+
+
+def read_nodes(conn: Connection, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """Stored hashes of the complete subtrees ``wanted`` (as ``(level, index)``), in one query.
+
+    Raises :class:`AuditLogUnavailableError` if one is missing: the stored tree is damaged.
+    """
+    by_pos = {node_position(level, index): (level, index) for level, index in wanted}
+    found: dict[tuple[int, int], bytes] = {}
+    positions = list(by_pos)
+    for start in range(0, len(positions), _READ_CHUNK):
+        chunk = positions[start : start + _READ_CHUNK]
+        for pos, h in conn.execute(select(_node.c.pos, _node.c.hash).where(_node.c.pos.in_(chunk))):
+            found[by_pos[int(pos)]] = bytes(h)
+    if len(found) != len(by_pos):
+        missing = sorted(set(by_pos.values()) - set(found))[0]
+        raise AuditLogUnavailableError(
+            f"the decision log's tree lacks the subtree at level {missing[0]}, index {missing[1]}"
+        )
+    return found
+
+
+def with_nodes(conn: Connection, compute: Callable[[GetNode], T]) -> T:
+    """Run ``compute(get_node)`` against the stored tree with a single read.
+
+    ``compute`` runs twice: first with placeholder hashes to learn which
+    subtrees it needs (the proof and root functions of :mod:`gateway.audit.merkle`
+    ask for the same positions whatever the hashes are), then with those
+    subtrees read in one query.
+    """
+    wanted: list[tuple[int, int]] = []
+
+    def record(level: int, index: int) -> bytes:
+        wanted.append((level, index))
+        return _PLACEHOLDER
+
+    compute(record)
+    found = read_nodes(conn, wanted)
+    return compute(lambda level, index: found[(level, index)])
+
+
+def lock_for_append(conn: Connection) -> None:
+    """Take the log's write lock for this transaction (SQLite: ``BEGIN IMMEDIATE`` already did)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})")
+
+
 class DecisionLog:
-    def __init__(self, engine: Engine) -> None:
+    """The decision log: durable appends with group commit, and proofs from the stored tree."""
+
+    def __init__(self, engine: Engine, *, max_batch: int = DEFAULT_MAX_BATCH) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
         self._engine = engine
-        self._lock = threading.Lock()
+        self._max_batch = max_batch
+        self._cond = threading.Condition()
+        self._queue: deque[_Pending] = deque()
+        self._writing = False
+        # The frontier after the last batch this process committed; only the
+        # leader touches it, and it is checked against the stored size each time.
+        self._tree: CompactRange | None = None
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    # -- appending -------------------------------------------------------------------------
 
     def append(self, kind: str, body: bytes, *, at: datetime) -> int:
-        """Write one leaf and commit; the returned index is durable."""
-        try:
-            with self._lock, write_transaction(self._engine) as conn:
-                nxt = conn.execute(
-                    select(func.coalesce(func.max(_log_table.c.idx) + 1, 0))
-                ).scalar_one()
-                conn.execute(
-                    insert(_log_table).values(
-                        idx=nxt, kind=kind, body=body, leaf_hash=leaf_hash(body), created_at=at
-                    )
-                )
-        except SQLAlchemyError as exc:
-            raise AuditLogUnavailableError("the decision could not be written to the log") from exc
-        return int(nxt)
+        """Write one leaf; the returned index is durable (committed and fsync'd).
 
-    def size(self) -> int:
+        Raises :class:`AuditLogUnavailableError` if the leaf could not be made durable.
+        """
+        return self._submit([_Pending(kind, body, at, leaf_hash(body))])[0]
+
+    def append_many(self, items: Sequence[tuple[str, bytes, datetime]]) -> list[int]:
+        """Write several leaves (kind, body, at) in order; their indices are consecutive."""
+        if not items:
+            return []
+        return self._submit([_Pending(k, b, at, leaf_hash(b)) for k, b, at in items])
+
+    def _submit(self, mine: list[_Pending]) -> list[int]:
+        with self._cond:
+            self._queue.extend(mine)
+            while not mine[-1].done:
+                if self._writing:
+                    self._cond.wait()
+                    continue
+                # Become the leader: take everything queued, up to max_batch.
+                self._writing = True
+                take = min(len(self._queue), self._max_batch)
+                batch = [self._queue.popleft() for _ in range(take)]
+                self._cond.release()
+                try:
+                    self._commit(batch)
+                finally:
+                    self._cond.acquire()
+                    for p in batch:
+                        p.done = True
+                    self._writing = False
+                    self._cond.notify_all()
+        indices: list[int] = []
+        for p in mine:
+            if p.error is not None:
+                raise p.error
+            assert p.index is not None
+            indices.append(p.index)
+        return indices
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            with write_transaction(self._engine) as conn:
+                lock_for_append(conn)
+                size = read_size(conn)
+                cached = self._tree
+                if cached is None or cached.size != size:
+                    # First batch of this process, or another replica appended meanwhile.
+                    cached = with_nodes(conn, lambda get: CompactRange.from_nodes(size, get))
+                tree = CompactRange.from_frontier(cached.size, cached.frontier)
+                entries: list[dict[str, object]] = []
+                nodes: list[dict[str, object]] = []
+                for p in batch:
+                    p.index = tree.size
+                    entries.append(
+                        {
+                            "idx": tree.size,
+                            "kind": p.kind,
+                            "body": p.body,
+                            "leaf_hash": p.leaf_hash,
+                            "created_at": p.at,
+                        }
+                    )
+                    nodes.extend(
+                        {"pos": node_position(s.level, s.index), "hash": s.hash}
+                        for s in tree.append(p.leaf_hash)
+                    )
+                conn.execute(insert(_entry), entries)
+                conn.execute(insert(_node), nodes)
+            self._tree = tree
+        except Exception as exc:
+            self._tree = None
+            for p in batch:
+                p.index = None
+                failure = AuditLogUnavailableError("the decision could not be written to the log")
+                failure.__cause__ = exc
+                p.error = failure
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _read(self, action: str, fn: Callable[[Connection], T]) -> T:
         try:
             with self._engine.connect() as conn:
-                # Indices are contiguous from 0, so max + 1 is the size without a full count.
-                top = conn.execute(select(func.max(_log_table.c.idx))).scalar_one()
-                return 0 if top is None else int(top) + 1
+                return fn(conn)
         except SQLAlchemyError as exc:
-            raise AuditLogUnavailableError("the decision log cannot be read") from exc
+            raise AuditLogUnavailableError(f"the decision log cannot be read ({action})") from exc
+
+    def size(self) -> int:
+        """Number of leaves durably stored."""
+        return self._read("size", read_size)
 
     def entries(self, start: int, end: int) -> list[StoredEntry]:
-        """Leaves with start <= index < end, in order."""
-        t = _log_table
-        with self._engine.connect() as conn:
+        """Leaves with ``start <= index < end``, in order."""
+        t = _entry
+
+        def fetch(conn: Connection) -> list[StoredEntry]:
             rows = conn.execute(
                 select(t.c.idx, t.c.kind, t.c.body, t.c.leaf_hash, t.c.created_at)
                 .where(t.c.idx >= start, t.c.idx < end)
                 .order_by(t.c.idx)
             ).all()
-        return [StoredEntry(int(r[0]), r[1], bytes(r[2]), bytes(r[3]), r[4]) for r in rows]
+            return [StoredEntry(int(r[0]), r[1], bytes(r[2]), bytes(r[3]), r[4]) for r in rows]
+
+        return self._read("entries", fetch)
+
+    def iter_entries(self, start: int = 0, *, chunk: int = 10_000) -> Iterator[list[StoredEntry]]:
+        """Every stored leaf from ``start`` on, in chunks, in index order (keyset paging)."""
+        nxt = start
+        while True:
+            rows = self._read("entries", partial(_entries_after, start=nxt, limit=chunk))
+            if not rows:
+                return
+            yield rows
+            nxt = rows[-1].index + 1
+
+    def root(self, size: int) -> bytes:
+        """RFC 9162 root of the first ``size`` leaves, from O(log n) stored subtrees."""
+        return self._read("root", lambda c: with_nodes(c, lambda g: root_from_nodes(size, g)))
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size`` leaves."""
+        return self._read(
+            "inclusion proof",
+            lambda c: with_nodes(c, lambda g: inclusion_proof(index, size, g)),
+        )
+
+    def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        """RFC 9162 consistency proof from tree size ``first`` to ``second``."""
+        return self._read(
+            "consistency proof",
+            lambda c: with_nodes(c, lambda g: consistency_proof(first, second, g)),
+        )
+
+    def stored_nodes(self, positions: Sequence[int]) -> dict[int, bytes]:
+        """Stored subtree hashes by in-order position; absent positions are left out."""
+
+        def fetch(conn: Connection) -> dict[int, bytes]:
+            found: dict[int, bytes] = {}
+            for start in range(0, len(positions), _READ_CHUNK):
+                chunk = list(positions[start : start + _READ_CHUNK])
+                rows = conn.execute(select(_node.c.pos, _node.c.hash).where(_node.c.pos.in_(chunk)))
+                found.update((int(p), bytes(h)) for p, h in rows)
+            return found
+
+        return self._read("tree nodes", fetch)
+
+
+def _entries_after(conn: Connection, *, start: int, limit: int) -> list[StoredEntry]:
+    t = _entry
+    rows = conn.execute(
+        select(t.c.idx, t.c.kind, t.c.body, t.c.leaf_hash, t.c.created_at)
+        .where(t.c.idx >= start)
+        .order_by(t.c.idx)
+        .limit(limit)
+    ).all()
+    return [StoredEntry(int(r[0]), r[1], bytes(r[2]), bytes(r[3]), r[4]) for r in rows]

@@ -107,3 +107,87 @@ def failure_record(
             "outcome": "denied",
         }
     )
+
+
+def review_record(
+    *,
+    keys: AuditKeys,
+    decision_id: str,
+    position: int,
+    agency_id: str,
+    ref: str,
+    action: str,
+    officer: str,
+    at: datetime,
+    note: str,
+    released_tax_year: int | None,
+) -> bytes:
+    """The canonical bytes of a ``review`` leaf: a disclosure officer settled one subject.
+
+    The officer's note is sealed like the policy input: it may name the taxpayer.
+    """
+    record: dict[str, JsonValue] = {
+        "v": RECORD_VERSION,
+        "kind": "review",
+        "decision_id": decision_id,
+        "subject_position": position,
+        "ref_hmac": keys.pseudonym("ref", f"{agency_id}:{ref}"),
+        "action": action,
+        "officer": officer,
+        "at": _ts(at),
+        "released": ("last_known_address",) if released_tax_year is not None else (),
+        "released_tax_year": released_tax_year,
+        "sealed_note": keys.seal(
+            note.encode(), associated_data=f"{decision_id}:{position}".encode()
+        ),
+    }
+    return canonical_json(record)
+
+
+def policy_activation_record(revision: str, at: datetime, files: list[str]) -> bytes:
+    """The canonical bytes of a ``policy_activation`` leaf.
+
+    Appended when a policy revision (the digest of the policy files and data)
+    starts deciding; every later decision names this revision. ``files`` are
+    the policy and data file names the revision covers (sorted here, so the
+    leaf does not depend on directory order).
+    """
+    return canonical_json(
+        {
+            "v": RECORD_VERSION,
+            "kind": "policy_activation",
+            "policy_revision": revision,
+            "activated_at": _ts(at),
+            "files": tuple(sorted(files)),
+        }
+    )
+
+
+def key_rotation_record(
+    *,
+    at: datetime,
+    key_role: str,
+    new_key_id: str,
+    old_key_id: str | None = None,
+    verifier_key: str | None = None,
+) -> bytes:
+    """The canonical bytes of a ``key_rotation`` leaf.
+
+    ``key_role`` names which key changed: ``checkpoint`` (the log's signing
+    key; ``verifier_key`` is then its public verifier key text), ``pseudonym``
+    or ``sealing`` (the audit keys; only their key ids are recorded, never the
+    key material).
+    """
+    if key_role not in ("checkpoint", "pseudonym", "sealing"):
+        raise ValueError(f"unknown key role {key_role!r}")
+    return canonical_json(
+        {
+            "v": RECORD_VERSION,
+            "kind": "key_rotation",
+            "key_role": key_role,
+            "rotated_at": _ts(at),
+            "old_key_id": old_key_id,
+            "new_key_id": new_key_id,
+            "verifier_key": verifier_key,
+        }
+    )

@@ -99,6 +99,10 @@ class TokenVerifier:
         self._max_lifetime = max_lifetime_seconds
         self._leeway = leeway_seconds
 
+    def use_registry(self, registry: Registry) -> None:
+        """Authenticate against a newly activated registry from the next request on."""
+        self._registry = registry
+
     def verify(self, authorization: str | None, now: datetime) -> Principal:
         token = _bearer(authorization)
         # 1. issuer and algorithm, read before the signature is trusted only to pick the key

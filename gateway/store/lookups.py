@@ -6,6 +6,7 @@ pending subject) and hold the agency's answer so that it can fetch it again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from gateway.errors import DatastoreUnavailableError
 from gateway.store.db import write_transaction
 from gateway.store.models import SQLModel
+from gateway.store.reviews import ReviewRow, add_pending
 
 _lookup = SQLModel.metadata.tables["lookup"]
 _seen = SQLModel.metadata.tables["seen_token"]
@@ -80,9 +82,11 @@ class LookupStore:
             r = conn.execute(select(_lookup).where(_lookup.c.decision_id == decision_id)).first()
         return _row(r) if r else None
 
-    def save(self, row: StoredLookup) -> None:
+    def save(self, row: StoredLookup, reviews: Sequence[ReviewRow] = ()) -> None:
+        """Store the answer and queue its pending subjects, in one transaction."""
         try:
             with write_transaction(self._engine) as conn:
+                add_pending(conn, list(reviews))
                 conn.execute(
                     insert(_lookup).values(
                         decision_id=row.decision_id,

@@ -213,3 +213,72 @@ __all__ = [
     "TaxReturn",
     "Taxpayer",
 ]
+
+
+# --- Decision-log tree and checkpoints (migration v0002) -------------------------------------
+
+
+class LogNode(SQLModel, table=True):
+    """A complete subtree hash of the decision log's Merkle tree, written with its last leaf.
+
+    ``pos`` is the subtree's in-order ("flat tree") position: the subtree of
+    ``2**level`` leaves starting at leaf ``index * 2**level`` sits at
+    ``pos = index * 2**(level + 1) + 2**level - 1`` (so leaf ``i`` is at ``2*i``).
+    Every level is stored, leaves included, so that any RFC 9162 proof or root
+    is one indexed read of O(log n) rows. Append-only (migration v0002).
+    """
+
+    __tablename__ = "log_node"
+
+    pos: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+
+
+class LogCheckpoint(SQLModel, table=True):
+    """A signed checkpoint the log published: C2SP signed note of (origin, size, root).
+
+    Append-only (migration v0002); one per tree size, sizes only ever grow.
+    """
+
+    __tablename__ = "log_checkpoint"
+
+    size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    root: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(AwareDateTime, nullable=False))
+
+
+LOG_NODE = _table("log_node")
+LOG_CHECKPOINT = _table("log_checkpoint")
+LOG_TABLES = (LOG_ENTRY, LOG_NODE, LOG_CHECKPOINT)
+"""The decision log's tables; all append-only, enforced by triggers."""
+
+
+class ReviewItem(SQLModel, table=True):
+    """A subject that the policy sent to human review, and what a disclosure officer decided.
+
+    Mutable: ``status`` goes from ``pending`` to ``approved`` or ``denied`` once;
+    every action is also a ``review`` leaf of the decision log. ``release_tax_year``
+    is the most an approval may release — fixed at decision time (migration v0003).
+    """
+
+    __tablename__ = "review_item"
+    __table_args__ = (Index("ix_review_item_status", "status", "created_at"),)
+
+    decision_id: str = Field(primary_key=True)
+    position: int = Field(primary_key=True)
+    ref: str
+    agency_id: str
+    legal_basis: str
+    status: str
+    taxpayer_id: int | None = None
+    release_tax_year: int | None = None
+    findings_json: str = Field(sa_column=Column(Text, nullable=False))
+    obligations_json: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(AwareDateTime, nullable=False))
+    decided_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime))
+    officer: str | None = None
+    log_index: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+REVIEW_ITEM = _table("review_item")

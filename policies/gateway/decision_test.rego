@@ -43,7 +43,7 @@ test_allow_s06_whole_decision if {
 			"reasons": [_i2_ok],
 		}],
 		"obligations": ["ACCOUNTING_RECORD"],
-	} with input as tk.fbi_i2
+	} with input as tk.fbi_i2 with data.registry.court_orders as tk.court_orders
 }
 
 test_deny_s10_whole_decision if {
@@ -65,11 +65,11 @@ test_deny_s10_whole_decision if {
 			"reasons": [_no_basis, name_and_address, _uniform],
 		}],
 		"obligations": ["ACCOUNTING_RECORD"],
-	} with input as tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/supplied/address", null)])
+	} with input as tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/supplied/address", null)]) with data.registry.court_orders as tk.court_orders
 }
 
 test_deny_s02_whole_request_reasons if {
-	reasons := gateway.decision.reasons with input as tk.ice_1253
+	reasons := gateway.decision.reasons with input as tk.ice_1253 with data.registry.court_orders as tk.court_orders
 	[r.rule | some r in reasons] == ["6103-I2-2", "INJ-1", "INJ-4"]
 	reasons[1].citation == "CTR v. IRS PI (21 Nov 2025); §6103(i)(2)(A) \"solely\""
 	startswith(reasons[1].message, "Preliminary injunction and §705 stay (CTR v. IRS, D.D.C. Nov. 21, 2025): IRS may not disclose")
@@ -127,8 +127,9 @@ test_deny_gw11_not_found_and_denied_look_the_same if {
 		tk.set("/taxpayers/0/match", {"candidates": 0, "name_score": 0, "tin_match": null, "dob_match": null, "method": "TIN_NAME"}),
 		tk.set("/taxpayers/0/record", {"tin": null, "address_tax_years": [], "last_known_tax_year": null}),
 	])
-	flagged := gateway.decision with input as tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/record_flags/confidential_informant", true)])
-	mismatch := gateway.decision with input as tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/match/tin_match", false)])
+		with data.registry.court_orders as tk.court_orders
+	flagged := gateway.decision with input as tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/record_flags/confidential_informant", true)]) with data.registry.court_orders as tk.court_orders
+	mismatch := gateway.decision with input as tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/match/tin_match", false)]) with data.registry.court_orders as tk.court_orders
 	every d in [flagged, mismatch] {
 		object.remove(d.subjects[0], ["findings"]) == object.remove(not_found.subjects[0], ["findings"])
 		object.remove(d, ["subjects"]) == object.remove(not_found, ["subjects"])
@@ -141,10 +142,12 @@ test_deny_gw11_not_found_under_order_looks_like_uncovered_record if {
 		tk.set("/taxpayers/0/match", {"candidates": 0, "name_score": 0, "tin_match": null, "dob_match": null, "method": "TIN_NAME"}),
 		tk.set("/taxpayers/0/record", {"tin": null, "address_tax_years": [], "last_known_tax_year": null}),
 	])
+		with data.registry.court_orders as tk.court_orders
 	old_address := gateway.decision with input as tk.patched(tk.fbi_i1, [
 		tk.set("/taxpayers/0/record/address_tax_years", [2024]),
 		tk.set("/court_order/covered_taxable_periods", [2023]),
 	])
+		with data.registry.court_orders as tk.court_orders
 	object.remove(old_address.subjects[0], ["findings"]) == object.remove(not_found.subjects[0], ["findings"])
 	not_found.subjects[0].reasons == [_uniform]
 }

@@ -1,5 +1,6 @@
-"""End to end, as a user would: the CLI prepares the home, `gateway serve` runs,
-tokens come from `gateway token`, and scenarios S01–S10 go over real HTTP."""
+"""End to end, as a user would: the CLI prepares the home, `gateway serve` runs and
+tokens come from `gateway token`. The §4 scenarios over HTTP are in
+``test_scenarios_http.py``, with a gateway of their own."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ import pytest
 
 from tests import scenarios as sc
 from tests.conftest import DEMO_JSONL, POLICY_DIR
-from tests.support import official_for
 
 GATEWAY = shutil.which("gateway", path=str(Path(sys.executable).parent)) or "gateway"
 
@@ -87,33 +87,6 @@ def gateway_url(env: dict[str, str]) -> Iterator[str]:
     served = log_path.read_text()
     for secret in ("123-45-6789", "Rivera", "1420 Elm"):
         assert secret not in served, "personal data in the gateway's own log output"
-
-
-@pytest.mark.e2e
-@pytest.mark.parametrize("scenario", sc.scenarios(), ids=lambda s: s.id)
-def test_scenario_over_http(env: dict[str, str], gateway_url: str, scenario: sc.Scenario) -> None:
-    token = _cli(
-        env,
-        "token",
-        "--agency",
-        scenario.agency,
-        "--official",
-        official_for(scenario.agency, scenario.role),
-    ).strip()
-    resp = httpx.post(
-        f"{gateway_url}/v1/address-lookups",
-        json=scenario.body,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    assert resp.status_code == 200, resp.text
-    answer = resp.json()
-    assert answer["outcome"] == scenario.outcome
-    assert [r["outcome"] for r in answer["results"]] == scenario.subject_outcomes
-    assert set(scenario.rules) <= sc.rule_ids(answer)
-    disclosed = [r for r in answer["results"] if r["outcome"] == "disclosed"]
-    assert all(r["address"] is not None for r in disclosed)
-    assert all(r["address"] is None for r in answer["results"] if r["outcome"] != "disclosed")
 
 
 @pytest.mark.e2e

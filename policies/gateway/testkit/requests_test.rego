@@ -2,9 +2,9 @@ package gateway.testkit_test
 
 # METADATA
 # title: The court-order registry with some orders vacated
-vacated(ids, when) := object.union(data.registry.court_orders, {id: entry |
+vacated(ids, when) := object.union(court_orders, {id: entry |
 	some id in ids
-	entry := object.union(data.registry.court_orders[id], {
+	entry := object.union(court_orders[id], {
 		"status": "VACATED",
 		"status_effective": when,
 		"status_ref": sprintf("%s: order vacated, docket entry 212", [id]),

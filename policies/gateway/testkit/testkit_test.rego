@@ -56,7 +56,13 @@ summary(d) := {
 # METADATA
 # title: Summary of the decision for a request
 decide(request) := result if {
-	result := summary(data.gateway.decision) with input as request
+	result := summary(data.gateway.decision) with input as request with data.registry.court_orders as court_orders
+}
+
+# METADATA
+# title: Summary of the decision for a request under the given court orders
+decide_with_orders(request, orders) := result if {
+	result := summary(data.gateway.decision) with input as request with data.registry.court_orders as orders
 }
 
 # METADATA

@@ -162,7 +162,7 @@ test_allow_i1_9_identity_covers_address if {
 }
 
 test_allow_i1_ok_message_names_docket if {
-	some s in data.gateway.decision.subjects with input as tk.fbi_i1
+	some s in data.gateway.decision.subjects with input as tk.fbi_i1 with data.registry.court_orders as tk.court_orders
 	s.findings[0].message == "Disclosed under ex parte order 1:26-mj-00077."
 }
 

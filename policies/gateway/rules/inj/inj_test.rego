@@ -117,19 +117,19 @@ test_review_inj6_vacated_injunctions_reported if {
 
 test_deny_inj6_vacatur_not_yet_effective if {
 	orders := tk.vacated(["CTR-PI", "CEDC-PI"], "2026-03-03T00:00:00-05:00")
-	decision := tk.decide(tk.ice_1253) with data.registry.court_orders as orders
+	decision := tk.decide_with_orders(tk.ice_1253, orders)
 	decision == tk.expect("DENY", ["6103-I2-2:HR", "INJ-1:D", "INJ-4:D"], _ice_denied)
 }
 
 test_deny_inj6_status_change_without_docket_cite if {
 	orders := json.patch(tk.vacated(["CTR-PI"], "2026-03-01T12:00:00-05:00"), [tk.set("/CTR-PI/status_ref", null)])
-	decision := tk.decide(tk.ice_1253) with data.registry.court_orders as orders
+	decision := tk.decide_with_orders(tk.ice_1253, orders)
 	decision == tk.expect("DENY", ["6103-I2-2:HR", "INJ-1:D", "INJ-4:D"], _ice_denied)
 }
 
 test_deny_inj6_stayed_injunction_other_still_applies if {
 	orders := json.patch(tk.vacated(["CTR-PI"], "2026-03-01T12:00:00-05:00"), [tk.set("/CTR-PI/status", "STAYED")])
-	decision := tk.decide(tk.ice_1253) with data.registry.court_orders as orders
+	decision := tk.decide_with_orders(tk.ice_1253, orders)
 	decision == tk.expect("DENY", ["6103-I2-2:HR", "INJ-4:D", "INJ-6:A"], _ice_denied)
 }
 
@@ -143,10 +143,10 @@ test_deny_inj7_prior_ice_dataset if {
 }
 
 test_allow_inj_in_force_reads_registry if {
-	inj.in_force("CTR-PI") with input as tk.fbi_i2
-	inj.in_force("CEDC-PI") with input as tk.fbi_i2
-	not inj.in_force("CTR-INTERIM") with input as tk.fbi_i2
-	not inj.in_force("NO-SUCH-ORDER") with input as tk.fbi_i2
+	inj.in_force("CTR-PI") with input as tk.fbi_i2 with data.registry.court_orders as tk.court_orders
+	inj.in_force("CEDC-PI") with input as tk.fbi_i2 with data.registry.court_orders as tk.court_orders
+	not inj.in_force("CTR-INTERIM") with input as tk.fbi_i2 with data.registry.court_orders as tk.court_orders
+	not inj.in_force("NO-SUCH-ORDER") with input as tk.fbi_i2 with data.registry.court_orders as tk.court_orders
 }
 
 test_deny_inj4_mou_as_basis if {
@@ -204,7 +204,7 @@ test_review_dhs_imm_review_immigration_statute_after_vacatur if {
 		tk.set("/purpose/statutes_cited", ["8 U.S.C. 1326"]),
 		tk.set("/requester/recipients", tk.recipients("DHS", [3])),
 	])
-	decision := tk.decide(request) with data.registry.court_orders as orders
+	decision := tk.decide_with_orders(request, orders)
 	decision.reasons == ["DHS-IMM-REVIEW:HR", "INJ-6:A", "INJ-6:A"]
 	decision.outcome == "REQUIRE_HUMAN_REVIEW"
 }

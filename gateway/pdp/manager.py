@@ -1,0 +1,225 @@
+"""Safe policy changes: check a new policy first, then activate it atomically.
+
+The gateway never runs OPA on the live ``policies/`` folder. It copies the
+policy and data files into a snapshot under ``GATEWAY_HOME/policy-snapshots``
+and starts OPA on that copy, so a half-saved edit can never be decided with.
+While it runs, a watcher recomputes the revision of ``policies/`` every few
+seconds; when it changes:
+
+1. snapshot the files and compute the snapshot's revision;
+2. ``opa check --strict`` and ``opa test`` on the snapshot — on failure the old
+   policy stays active, and the reason is logged and kept in :attr:`status`;
+3. start a second OPA on the snapshot, wait until it is healthy, and require a
+   well-formed decision for every example input (the live data, evaluated);
+4. swap (engine, revision) in one step (:class:`~gateway.pdp.active.ActivePolicy`);
+5. record the activation (a ``policy_activation`` leaf of the decision log, via the
+   ``on_activate`` callback), then stop the old OPA.
+
+With an external OPA (``GATEWAY_OPA_URL``) the policy is deployed with that OPA
+and this module only names the revision of ``policies/`` at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import structlog
+
+from gateway.clock import Clock
+from gateway.pdp.active import ActivePolicy
+from gateway.pdp.opa import OpaPolicyEngine
+from gateway.pdp.process import LocalOpa
+from gateway.pdp.revision import policy_files, policy_revision
+from gateway.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+OnActivate = Callable[[str, list[str]], None]
+"""Called with (revision, relative file names) after a policy became active."""
+
+
+@dataclass
+class PolicyStatus:
+    active_revision: str
+    activated_at: datetime
+    last_attempt_revision: str | None = None
+    last_attempt_ok: bool | None = None
+    last_attempt_at: datetime | None = None
+    last_error: str | None = None
+    history: list[str] = field(default_factory=list)
+
+
+class PolicyCheckFailedError(Exception):
+    """The candidate policy did not pass ``opa check --strict`` and ``opa test``."""
+
+
+def snapshot(policy_dir: Path, snapshots_dir: Path) -> tuple[Path, str, list[str]]:
+    """Copy the policy files into a fresh folder named after their revision."""
+    staging = snapshots_dir / ".staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    files = []
+    for path in policy_files(policy_dir):
+        rel = path.relative_to(policy_dir)
+        target = staging / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        files.append(rel.as_posix())
+    staging.mkdir(parents=True, exist_ok=True)
+    revision = policy_revision(staging)
+    final = snapshots_dir / revision.removeprefix("sha256:")[:24]
+    if final.exists():
+        shutil.rmtree(staging)
+    else:
+        staging.rename(final)
+    return final, revision, files
+
+
+def check_policy(opa_binary: Path, directory: Path, timeout_seconds: float = 300) -> None:
+    """Raise :class:`PolicyCheckFailedError` with OPA's own words if the policy is not fit."""
+    for args in (["check", "--strict"], ["test"]):
+        done = subprocess.run(  # noqa: S603 - fixed argv
+            [str(opa_binary), *args, str(directory)],
+            capture_output=True,
+            text=True,
+            timeout=timeout_seconds,
+            check=False,
+        )
+        if done.returncode != 0:
+            output = (done.stdout + done.stderr).strip()
+            raise PolicyCheckFailedError(f"opa {' '.join(args)} failed:\n{output[-4000:]}")
+
+
+def smoke_test(engine: OpaPolicyEngine, directory: Path) -> None:
+    """Every example input under ``examples/`` must get a well-formed decision.
+
+    ``opa test`` pins the court-order registry to the model's defaults (so that an
+    operator's stay or vacatur does not fail the model's tests); this check runs
+    the live data itself through the running engine.
+    """
+    for example in sorted((directory / "examples").glob("*/input.json")):
+        try:
+            engine.decide(json.loads(example.read_text(encoding="utf-8")))
+        except Exception as exc:
+            raise PolicyCheckFailedError(
+                f"decision for {example.parent.name} is not usable: {exc}"
+            ) from exc
+
+
+class PolicyManager:
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._local: LocalOpa | None = None
+        self._engine: OpaPolicyEngine | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.on_activate: OnActivate | None = None
+        self.active: ActivePolicy | None = None
+        self.status: PolicyStatus | None = None
+        self._files: list[str] = []
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self._settings.home / "policy-snapshots"
+
+    def start(self) -> ActivePolicy:
+        """Bring up the policy found in ``policies/`` now (checked by ``make test``)."""
+        s = self._settings
+        if s.opa_url is not None:
+            engine = OpaPolicyEngine(s.opa_url, timeout_seconds=s.opa_timeout_seconds)
+            revision = policy_revision(s.policy_dir)
+            self._files = [
+                p.relative_to(s.policy_dir).as_posix() for p in policy_files(s.policy_dir)
+            ]
+        else:
+            directory, revision, self._files = snapshot(s.policy_dir, self.snapshots_dir)
+            self._local, engine = self._launch(directory)
+        self._engine = engine
+        self.active = ActivePolicy(engine, revision)
+        self.status = PolicyStatus(active_revision=revision, activated_at=self._clock.now())
+        return self.active
+
+    def announce(self) -> None:
+        """Record the start-up policy like any later activation."""
+        if self.on_activate is not None and self.status is not None:
+            self.on_activate(self.status.active_revision, self._files)
+
+    def _launch(self, directory: Path) -> tuple[LocalOpa, OpaPolicyEngine]:
+        s = self._settings
+        local = LocalOpa(
+            s.opa_binary,
+            directory,
+            start_timeout_seconds=s.opa_start_timeout_seconds,
+            log_path=s.home / "opa.log",
+        )
+        local.start()
+        return local, OpaPolicyEngine(local.url, timeout_seconds=s.opa_timeout_seconds)
+
+    def reload_if_changed(self) -> bool:
+        """Check and activate ``policies/`` if its revision changed; True if it did."""
+        if self._settings.opa_url is not None or self.active is None or self.status is None:
+            return False
+        with self._lock:
+            current = policy_revision(self._settings.policy_dir)
+            status = self.status
+            if current in (status.active_revision, status.last_attempt_revision):
+                return False
+            directory, revision, files = snapshot(self._settings.policy_dir, self.snapshots_dir)
+            status.last_attempt_revision = current
+            status.last_attempt_at = self._clock.now()
+            try:
+                check_policy(self._settings.opa_binary, directory)
+                local, engine = self._launch(directory)
+            except Exception as exc:
+                status.last_attempt_ok = False
+                status.last_error = str(exc)
+                log.warning("policy.rejected", revision=revision, error=str(exc)[:2000])
+                return False
+            self.active.swap(engine, revision)
+            old_local, old_engine = self._local, self._engine
+            self._local, self._engine, self._files = local, engine, files
+            status.history.append(status.active_revision)
+            status.active_revision = revision
+            status.activated_at = self._clock.now()
+            status.last_attempt_ok = True
+            status.last_error = None
+            log.info("policy.activated", revision=revision)
+            if self.on_activate is not None:
+                self.on_activate(revision, files)
+            if old_engine is not None:
+                old_engine.close()
+            if old_local is not None:
+                old_local.stop()
+            return True
+
+    def watch(self, interval_seconds: float) -> None:
+        """Poll ``policies/`` in a daemon thread until :meth:`stop`."""
+        if interval_seconds <= 0 or self._settings.opa_url is not None:
+            return
+
+        def loop() -> None:
+            while not self._stop.wait(interval_seconds):
+                try:
+                    self.reload_if_changed()
+                except Exception as exc:
+                    log.warning("policy.watch_failed", error=str(exc)[:500])
+
+        self._thread = threading.Thread(target=loop, name="policy-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._engine is not None:
+            self._engine.close()
+        if self._local is not None:
+            self._local.stop()

@@ -1,0 +1,468 @@
+"""S01–S34 of POLICY_MODEL.md §4.2 and adversarial look-alikes, over real HTTP.
+
+As a user would run it: `gateway keys init` and `gateway store import` prepare
+the home, one `gateway serve` answers the whole module, and every token comes
+from `gateway token`. The gateway decides at its own clock, so the bodies
+(``tests/scenarios.py``) carry dates relative to now.
+
+Rules decided on datastore facts (6103-I2-10/10b, GW-10, 6103-I1-5/-6 from the
+record) never reach the agency; for those the test reads the decision-log leaf
+the answer names, straight from the gateway's store.
+
+Every request here goes to the same gateway, so every body asks something no
+other test asks: the same ask from the same agency within 24 hours is a GW-3b
+duplicate, whatever its request_id.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from gateway.audit.log import DecisionLog
+from gateway.auth.keys import KeyStore
+from gateway.store.db import make_engine
+from tests import scenarios as sc
+from tests.conftest import DEMO_JSONL, POLICY_DIR
+from tests.support import forged_agency_token, official_for
+
+pytestmark = pytest.mark.e2e
+
+GATEWAY = shutil.which("gateway", path=str(Path(sys.executable).parent)) or "gateway"
+AUDIENCE = "taxpayer-gateway"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    from tests.conftest import opa_binary_path
+
+    home = tmp_path_factory.mktemp("e2e-scenarios-home")
+    e = dict(os.environ)
+    e.update(
+        GATEWAY_HOME=str(home),
+        GATEWAY_POLICY_DIR=str(POLICY_DIR),
+        GATEWAY_OPA_BINARY=str(opa_binary_path()),
+        GATEWAY_LOG_FORMAT="json",
+    )
+    for var in ("GATEWAY_DATABASE_URL", "GATEWAY_OPA_URL", "GATEWAY_PINNED_CLOCK"):
+        e.pop(var, None)
+    return e
+
+
+def _cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [GATEWAY, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def gateway_url(env: dict[str, str]) -> Iterator[str]:
+    _cli(env, "keys", "init")
+    _cli(env, "store", "import", str(DEMO_JSONL))
+    port = _free_port()
+    log_path = Path(env["GATEWAY_HOME"]) / "serve.log"
+    with log_path.open("wb") as out:
+        proc = subprocess.Popen(
+            [GATEWAY, "serve", "--port", str(port)], env=env, stdout=out, stderr=out
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                assert proc.poll() is None, log_path.read_text()
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.2)
+            else:
+                pytest.fail("gateway did not become ready: " + log_path.read_text())
+            yield url
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    served = log_path.read_text()
+    for secret in ("123-45-6789", "Rivera", "1420 Elm", "Raman", "Gonzalez"):
+        assert secret not in served, "personal data in the gateway's own log output"
+
+
+@pytest.fixture(scope="module")
+def decision_log(env: dict[str, str], gateway_url: str) -> Iterator[DecisionLog]:
+    """The served gateway's decision log, read from its own store (SQLite under its home)."""
+    engine = make_engine(f"sqlite:///{Path(env['GATEWAY_HOME']).resolve() / 'gateway.db'}")
+    try:
+        yield DecisionLog(engine)
+    finally:
+        engine.dispose()
+
+
+def _token(env: dict[str, str], agency: str, official: str) -> str:
+    return _cli(env, "token", "--agency", agency, "--official", official).strip()
+
+
+def _post(url: str, body: dict[str, Any], token: str) -> httpx.Response:
+    return httpx.post(
+        f"{url}/v1/address-lookups",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+
+
+def _ask(
+    env: dict[str, str],
+    url: str,
+    body: dict[str, Any],
+    agency: str = "DOJ-FBI",
+    official: str = "fbi-director",
+) -> dict[str, Any]:
+    resp = _post(url, body, _token(env, agency, official))
+    assert resp.status_code == 200, resp.text
+    answer: dict[str, Any] = resp.json()
+    return answer
+
+
+def _record(log: DecisionLog, answer: dict[str, Any]) -> dict[str, Any]:
+    entry = log.entries(answer["log_index"], answer["log_index"] + 1)[0]
+    record: dict[str, Any] = json.loads(entry.body)
+    assert record["decision_id"] == answer["decision_id"]
+    return record
+
+
+def _logged_rules(record: dict[str, Any]) -> set[str]:
+    rules = set(record["rules"])
+    for subject in record["subjects"]:
+        rules |= set(subject["rules"])
+    return rules
+
+
+def _only_the_address_leaves(answer: dict[str, Any]) -> None:
+    for result in answer["results"]:
+        if result["outcome"] == "disclosed":
+            assert result["address"] is not None
+        else:
+            assert result["address"] is None
+            assert "last_known_address" in result["redacted"]
+
+
+def _scenario_params() -> list[Any]:
+    return [
+        pytest.param(
+            s,
+            id=s.says,
+            marks=[pytest.mark.xfail(strict=True, reason=s.known_gap)] if s.known_gap else [],
+        )
+        for s in sc.scenarios()
+    ]
+
+
+@pytest.mark.parametrize("scenario", _scenario_params())
+def test_scenario_over_http(
+    env: dict[str, str], gateway_url: str, decision_log: DecisionLog, scenario: sc.Scenario
+) -> None:
+    official = scenario.official or official_for(scenario.agency, scenario.role)
+    if scenario.delivery == "forged_token":
+        # S19 (`signature_valid` false) cannot reach the policy over HTTP: a token whose
+        # signature does not verify is refused with 401 before anything is looked up or
+        # decided (API.md "Identity"), so GW-2 is only reachable in `opa test`. What HTTP
+        # can show is the refusal, and that no decision was logged.
+        size = decision_log.size()
+        resp = _post(
+            gateway_url, scenario.body, forged_agency_token(scenario.agency, official, AUDIENCE)
+        )
+        assert resp.status_code == 401
+        assert resp.headers["content-type"] == "application/problem+json"
+        assert decision_log.size() == size
+        return
+    answer = _ask(env, gateway_url, scenario.body, scenario.agency, official)
+    if scenario.delivery == "twice":
+        # S18: the same request_id again under a fresh token (a replayed token is a 401);
+        # the policy sees request_id_seen and the second answer is the one that counts.
+        first_outcome = answer["outcome"]
+        answer = _ask(env, gateway_url, scenario.body, scenario.agency, official)
+        assert first_outcome == "allowed"
+    assert answer["outcome"] == scenario.outcome
+    assert [r["outcome"] for r in answer["results"]] == scenario.subject_outcomes
+    assert set(scenario.rules) <= sc.rule_ids(answer)
+    _only_the_address_leaves(answer)
+    record = _record(decision_log, answer)
+    assert record["outcome"] == answer["outcome"]
+    hidden = set(scenario.hidden_rules)
+    assert hidden <= _logged_rules(record)
+    assert not hidden & sc.rule_ids(answer), "a datastore-derived rule reached the agency"
+
+
+# Adversarial look-alikes (STYLE.md example 10): each differs from something valid by a
+# detail that must not matter to a person but must matter to the gateway.
+
+
+def test_token_for_an_agency_id_with_a_suffix_is_refused(
+    env: dict[str, str], gateway_url: str, decision_log: DecisionLog
+) -> None:
+    """ "DOJ-FBI-X" is not registered, even when signed with DOJ-FBI's own key."""
+    keys = KeyStore(Path(env["GATEWAY_HOME"]) / "keys")
+    now = datetime.now(UTC)
+    claims = {
+        "iss": "DOJ-FBI-X",
+        "sub": "fbi-director",
+        "aud": AUDIENCE,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=5)).timestamp()),
+        "jti": f"suffix-{now.timestamp()}",
+    }
+    token = jwt.encode(claims, keys.private_key("DOJ-FBI"), algorithm="EdDSA")
+    size = decision_log.size()
+    resp = _post(gateway_url, sc.fbi_i2(), token)
+    assert resp.status_code == 401
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert decision_log.size() == size
+    refused = subprocess.run(
+        [GATEWAY, "token", "--agency", "DOJ-FBI-X", "--official", "fbi-director"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert refused.stdout == ""
+
+
+def test_purpose_in_upper_case_is_a_422_and_decides_nothing(
+    env: dict[str, str], gateway_url: str, decision_log: DecisionLog
+) -> None:
+    body = sc.fbi_i2()
+    body["purpose"]["category"] = "NONTAX_CRIMINAL"
+    size = decision_log.size()
+    resp = _post(gateway_url, body, _token(env, "DOJ-FBI", "fbi-director"))
+    assert resp.status_code == 422
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert any("category" in e["loc"] for e in resp.json()["errors"])
+    assert decision_log.size() == size
+
+
+def test_legal_basis_in_another_case_is_no_basis(env: dict[str, str], gateway_url: str) -> None:
+    body = sc.fbi_i2()
+    body["legal_basis"] = "6103(I)(2)"
+    answer = _ask(env, gateway_url, body)
+    assert answer["outcome"] == "denied"
+    assert "GW-5" in sc.rule_ids(answer)
+    _only_the_address_leaves(answer)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        pytest.param(
+            {"line1": "N/A", "line2": None, "city": "N/A", "state": "N/A", "zip": "12345"},
+            id="n_a_everywhere",
+        ),
+        pytest.param(
+            {"line1": "n/a", "line2": None, "city": "Baltimore", "state": "MD", "zip": "21201"},
+            id="n_a_street_real_city",
+        ),
+        pytest.param(
+            {
+                "line1": "Don't Care",
+                "line2": None,
+                "city": "Don't Care",
+                "state": "MD",
+                "zip": "12345",
+            },
+            id="dont_care_12345",
+        ),
+        pytest.param(
+            {
+                "line1": "DON\u2019T CARE",
+                "line2": None,
+                "city": "Baltimore",
+                "state": "MD",
+                "zip": "12345",
+            },
+            id="dont_care_curly_apostrophe",
+        ),
+        pytest.param(
+            {"line1": "", "line2": None, "city": "", "state": "", "zip": "21201"},
+            id="zip_only",
+        ),
+    ],
+)
+def test_placeholder_address_is_not_an_address(
+    env: dict[str, str], gateway_url: str, address: dict[str, Any]
+) -> None:
+    body = sc.fbi_i2()
+    body["subjects"][0]["address"] = address
+    answer = _ask(env, gateway_url, body)
+    assert answer["outcome"] == "denied"
+    assert {"6103-I2-3", "GW-11"} <= {r["rule"] for r in answer["results"][0]["reasons"]}
+    _only_the_address_leaves(answer)
+
+
+def test_order_that_expired_a_second_before_the_decision_is_denied(
+    env: dict[str, str], gateway_url: str
+) -> None:
+    # The gateway's clock decides; an expiry one second before the body is built is at
+    # least one second before the decision.
+    body = sc.fbi_i1()
+    body["court_order"]["expires_at"] = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    answer = _ask(env, gateway_url, body)
+    assert answer["outcome"] == "denied"
+    assert [r["rule"] for r in answer["reasons"]] == ["6103-I1-4"]
+    _only_the_address_leaves(answer)
+
+
+def test_order_that_expires_a_minute_after_the_decision_releases_the_address(
+    env: dict[str, str], gateway_url: str
+) -> None:
+    body = sc.fbi_i1()
+    body["court_order"]["expires_at"] = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    answer = _ask(env, gateway_url, body)
+    assert answer["outcome"] == "allowed"
+    assert answer["results"][0]["address"]["tax_year"] == 2025
+
+
+@pytest.mark.parametrize("second_tin", ["123-45-6789", "123456789"], ids=["same", "undashed"])
+def test_subject_listed_twice_denies_the_whole_request(
+    env: dict[str, str], gateway_url: str, second_tin: str
+) -> None:
+    """GW-1 (policies/README.md): the same TIN digits twice under different refs is a
+    malformed request, not two chances at one address."""
+    body = sc.fbi_i2()
+    twice = dict(body["subjects"][0], ref="TP-1-again", tin=second_tin)
+    body["subjects"].append(twice)
+    answer = _ask(env, gateway_url, body)
+    assert answer["outcome"] == "denied"
+    assert [r["rule"] for r in answer["reasons"]] == ["GW-1"]
+    assert [r["outcome"] for r in answer["results"]] == ["denied", "denied"]
+    _only_the_address_leaves(answer)
+
+
+def _after_results(resp: httpx.Response) -> bytes:
+    """The response bytes from ``"results"`` on: everything per subject, nothing per decision."""
+    content = resp.content
+    return content[content.index(b'"results":') :]
+
+
+@pytest.mark.parametrize(
+    ("known", "hidden_rule"),
+    [
+        pytest.param(
+            {
+                "tin": "123-45-4004",
+                "name": {"first": "Priya", "middle": "N", "last": "Raman"},
+                "address": {
+                    "line1": "9 Lark Song Ct",
+                    "line2": None,
+                    "city": "Columbia",
+                    "state": "MD",
+                    "zip": "21044",
+                },
+            },
+            "GW-10",
+            id="confidential_informant",
+        ),
+        pytest.param(
+            {
+                "tin": "123-45-5005",
+                "name": {"first": "Daniel", "middle": "T", "last": "Brooks"},
+                "address": {
+                    "line1": "14 Prince George St",
+                    "line2": None,
+                    "city": "Annapolis",
+                    "state": "MD",
+                    "zip": "21401",
+                },
+            },
+            "GW-10",
+            id="tax_investigation_impairment",
+        ),
+        pytest.param(
+            {"tin": "123-45-9999", "name": {"first": "Jordan", "middle": "A", "last": "Rivera"}},
+            "6103-I2-10",
+            id="tin_does_not_match",
+        ),
+    ],
+)
+def test_person_not_in_the_datastore_gets_the_same_bytes_as_a_denied_taxpayer(
+    env: dict[str, str],
+    gateway_url: str,
+    decision_log: DecisionLog,
+    known: dict[str, Any],
+    hidden_rule: str,
+) -> None:
+    """GW-11: a valid request for a flagged or mismatched taxpayer and one for nobody at
+    all read the same, byte for byte; only the log says which rule decided."""
+    reason = f"Witness to the 12 Jan 2026 robbery ({hidden_rule}, {known['tin']})."
+    asked = sc.fbi_i2()
+    asked["subjects"][0].update(known, specific_reason=reason)
+    nobody = sc.fbi_i2()
+    nobody["subjects"][0].update(
+        tin="987-65-4320",
+        name={"first": "Nobody", "middle": None, "last": "Atall"},
+        address={
+            "line1": "1 Nowhere Rd",
+            "line2": None,
+            "city": "Dundalk",
+            "state": "MD",
+            "zip": "21222",
+        },
+        specific_reason=reason,
+    )
+    a = _post(gateway_url, asked, _token(env, "DOJ-FBI", "fbi-director"))
+    b = _post(gateway_url, nobody, _token(env, "DOJ-FBI", "fbi-director"))
+    assert a.status_code == b.status_code == 200
+    assert a.json()["outcome"] == b.json()["outcome"] == "denied"
+    assert _after_results(a) == _after_results(b)
+    assert hidden_rule in _logged_rules(_record(decision_log, a.json()))
+    assert "6103-I2-10" in _logged_rules(_record(decision_log, b.json()))
+
+
+def test_shared_household_name_lookup_goes_to_review_without_an_address(
+    env: dict[str, str], gateway_url: str, decision_log: DecisionLog
+) -> None:
+    """TP-2002 and TP-7007 share a surname and an address: a lookup by name alone has two
+    candidates (6103-I2-10b), so a person decides, and the agency is not told why."""
+    body = sc.fbi_i2()
+    body["subjects"][0].update(
+        tin=None,
+        name={"first": "Maria", "middle": "L", "last": "Gonzalez"},
+        address={
+            "line1": "310 Bayard St",
+            "line2": "Unit 5",
+            "city": "Hyattsville",
+            "state": "MD",
+            "zip": "20781",
+        },
+        specific_reason="Co-signer on the lease of the stash apartment used in the robbery.",
+    )
+    answer = _ask(env, gateway_url, body)
+    assert answer["outcome"] == "pending_review"
+    assert answer["results"][0]["reasons"] == []
+    _only_the_address_leaves(answer)
+    assert "6103-I2-10b" in _logged_rules(_record(decision_log, answer))
