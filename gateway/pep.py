@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import structlog
 from sqlalchemy.engine import Engine
@@ -76,7 +76,6 @@ UNIFORM_DENIAL = Reason(
 @dataclass(frozen=True)
 class PipelineLimits:
     max_subjects: int
-    duplicate_window: timedelta = timedelta(hours=24)
 
 
 def payload_digest(request: LookupRequest) -> str:
@@ -87,6 +86,26 @@ def payload_digest(request: LookupRequest) -> str:
     """
     content = request.model_dump(mode="json", exclude={"request_id"})
     return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+def subjects_digest(request: LookupRequest) -> str:
+    """SHA-256 over who is asked about and for which periods, order-independent (GW-3b)."""
+    keys = sorted(
+        canonical_json(
+            {
+                "who": normalize_tin(s.tin)
+                or "|".join(
+                    p.strip().casefold() for p in ((s.name.first, s.name.last) if s.name else ())
+                ),
+                "dob": s.date_of_birth.isoformat() if s.date_of_birth else None,
+                "periods": s.taxable_periods
+                if s.taxable_periods == "ALL"
+                else tuple(sorted(s.taxable_periods)),
+            }
+        )
+        for s in request.subjects
+    )
+    return hashlib.sha256(b"\n".join(keys)).hexdigest()
 
 
 def _query(subject: Subject) -> SubjectQuery:
@@ -159,13 +178,14 @@ class LookupPipeline:
                 extra={"errors": [{"loc": ["subjects"], "msg": "too many subjects"}]},
             )
         digest = payload_digest(request)
+        who = subjects_digest(request)
         agency_id = principal.agency.id
         # 3. replay memory
         prior = self._lookups.by_request_id(agency_id, request.request_id)
         if prior is not None and prior.payload_sha256 != digest:
             raise ConflictError("request_id was already used with a different body")
         duplicate = self._lookups.recent_duplicate(
-            agency_id, digest, request.request_id, received_at - self._limits.duplicate_window
+            agency_id, digest, who, request.request_id, received_at - policy.duplicate_window
         )
         replay = ReplayFacts(
             request_id_seen=prior is not None,
@@ -275,6 +295,7 @@ class LookupPipeline:
                 status=outcome,
                 response_json=response.model_dump_json(),
                 created_at=decided_at,
+                subjects_digest=who,
             ),
             pending,
         )

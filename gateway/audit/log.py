@@ -171,10 +171,28 @@ class DecisionLog:
         # The frontier after the last batch this process committed; only the
         # leader touches it, and it is checked against the stored size each time.
         self._tree: CompactRange | None = None
+        self._commits = 0
 
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    @property
+    def queued(self) -> int:
+        """Leaves waiting for the next group commit."""
+        with self._cond:
+            return len(self._queue)
+
+    @property
+    def committing(self) -> bool:
+        """True while a leader is writing a batch."""
+        with self._cond:
+            return self._writing
+
+    @property
+    def commits(self) -> int:
+        """Transactions this process committed to the log (each one fsync, many leaves)."""
+        return self._commits
 
     # -- appending -------------------------------------------------------------------------
 
@@ -249,6 +267,7 @@ class DecisionLog:
                 conn.execute(insert(_entry), entries)
                 conn.execute(insert(_node), nodes)
             self._tree = tree
+            self._commits += 1
         except Exception as exc:
             self._tree = None
             for p in batch:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 
 from gateway.pdp.opa import PolicyEngine
 
@@ -17,19 +18,21 @@ from gateway.pdp.opa import PolicyEngine
 class PolicyInUse:
     engine: PolicyEngine
     revision: str
+    duplicate_window: timedelta = timedelta(hours=24)
+    """DUP_WINDOW of the same revision's parameters: the gateway computes GW-3b's facts."""
 
 
 class ActivePolicy:
-    def __init__(self, engine: PolicyEngine, revision: str) -> None:
+    def __init__(self, policy: PolicyInUse) -> None:
         self._lock = threading.Lock()
-        self._current = PolicyInUse(engine, revision)
+        self._current = policy
 
     def current(self) -> PolicyInUse:
         with self._lock:
             return self._current
 
-    def swap(self, engine: PolicyEngine, revision: str) -> PolicyInUse:
-        """Make (engine, revision) the active pair; returns the pair it replaced."""
+    def swap(self, policy: PolicyInUse) -> PolicyInUse:
+        """Make ``policy`` the active one; returns the one it replaced."""
         with self._lock:
-            old, self._current = self._current, PolicyInUse(engine, revision)
+            old, self._current = self._current, policy
         return old

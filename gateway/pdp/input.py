@@ -154,6 +154,8 @@ def _taxpayer(subject: Subject, resolution: SubjectResolution) -> dict[str, Any]
             "tin": resolution.record_tin,
             "address_tax_years": list(resolution.address_tax_years),
             "last_known_tax_year": resolution.last_known_tax_year,
+            "shared_household": resolution.household_members > 0,
+            "household_members": resolution.household_members,
         },
     }
 

@@ -27,13 +27,13 @@ import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
 
 from gateway.clock import Clock
-from gateway.pdp.active import ActivePolicy
+from gateway.pdp.active import ActivePolicy, PolicyInUse
 from gateway.pdp.opa import OpaPolicyEngine
 from gateway.pdp.process import LocalOpa
 from gateway.pdp.revision import policy_files, policy_revision
@@ -96,6 +96,16 @@ def check_policy(opa_binary: Path, directory: Path, timeout_seconds: float = 300
             raise PolicyCheckFailedError(f"opa {' '.join(args)} failed:\n{output[-4000:]}")
 
 
+def duplicate_window(directory: Path) -> timedelta:
+    """``DUP_WINDOW_SECONDS`` from the policy parameters (POLICY_MODEL.md §3.4); 24 h if unset."""
+    path = directory / "params" / "data.json"
+    try:
+        seconds = json.loads(path.read_text(encoding="utf-8")).get("DUP_WINDOW_SECONDS", 86400)
+    except FileNotFoundError:
+        seconds = 86400
+    return timedelta(seconds=float(seconds))
+
+
 def smoke_test(engine: OpaPolicyEngine, directory: Path) -> None:
     """Every example input under ``examples/`` must get a well-formed decision.
 
@@ -135,6 +145,7 @@ class PolicyManager:
         s = self._settings
         if s.opa_url is not None:
             engine = OpaPolicyEngine(s.opa_url, timeout_seconds=s.opa_timeout_seconds)
+            directory = s.policy_dir
             revision = policy_revision(s.policy_dir)
             self._files = [
                 p.relative_to(s.policy_dir).as_posix() for p in policy_files(s.policy_dir)
@@ -143,7 +154,7 @@ class PolicyManager:
             directory, revision, self._files = snapshot(s.policy_dir, self.snapshots_dir)
             self._local, engine = self._launch(directory)
         self._engine = engine
-        self.active = ActivePolicy(engine, revision)
+        self.active = ActivePolicy(PolicyInUse(engine, revision, duplicate_window(directory)))
         self.status = PolicyStatus(active_revision=revision, activated_at=self._clock.now())
         return self.active
 
@@ -183,7 +194,7 @@ class PolicyManager:
                 status.last_error = str(exc)
                 log.warning("policy.rejected", revision=revision, error=str(exc)[:2000])
                 return False
-            self.active.swap(engine, revision)
+            self.active.swap(PolicyInUse(engine, revision, duplicate_window(directory)))
             old_local, old_engine = self._local, self._engine
             self._local, self._engine, self._files = local, engine, files
             status.history.append(status.active_revision)

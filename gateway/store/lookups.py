@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -32,6 +32,7 @@ class StoredLookup:
     status: str
     response_json: str
     created_at: datetime
+    subjects_digest: str | None = None
 
 
 def _row(r: object) -> StoredLookup:
@@ -44,6 +45,7 @@ def _row(r: object) -> StoredLookup:
         status=m["status"],
         response_json=m["response_json"],
         created_at=m["created_at"],
+        subjects_digest=m["subjects_digest"],
     )
 
 
@@ -61,19 +63,34 @@ class LookupStore:
         return _row(r) if r else None
 
     def recent_duplicate(
-        self, agency_id: str, payload_sha256: str, request_id: str, since: datetime
+        self,
+        agency_id: str,
+        payload_sha256: str,
+        subjects_digest: str,
+        request_id: str,
+        since: datetime,
     ) -> StoredLookup | None:
-        """An earlier lookup with the same body under another request id (GW-3b)."""
+        """An earlier lookup under another request id that asked the same thing (GW-3b).
+
+        Either the same ask, or the same subjects and periods where the earlier
+        answer disclosed something or is still in review: a corrected resend of a
+        request that was denied outright is a new ask, not a second disclosure.
+        """
+        t = _lookup
+        same_subjects = and_(
+            t.c.subjects_digest == subjects_digest,
+            t.c.status.in_(("allowed", "partially_allowed", "pending_review")),
+        )
         with self._read() as conn:
             r = conn.execute(
-                select(_lookup)
+                select(t)
                 .where(
-                    _lookup.c.agency_id == agency_id,
-                    _lookup.c.payload_sha256 == payload_sha256,
-                    _lookup.c.request_id != request_id,
-                    _lookup.c.created_at >= since,
+                    t.c.agency_id == agency_id,
+                    or_(t.c.payload_sha256 == payload_sha256, same_subjects),
+                    t.c.request_id != request_id,
+                    t.c.created_at >= since,
                 )
-                .order_by(_lookup.c.created_at.desc())
+                .order_by(t.c.created_at.desc())
             ).first()
         return _row(r) if r else None
 
@@ -96,6 +113,7 @@ class LookupStore:
                         status=row.status,
                         response_json=row.response_json,
                         created_at=row.created_at,
+                        subjects_digest=row.subjects_digest,
                     )
                 )
         except SQLAlchemyError as exc:

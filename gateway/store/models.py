@@ -159,6 +159,7 @@ class Lookup(SQLModel, table=True):
     __table_args__ = (
         Index("ix_lookup_agency_request", "agency_id", "request_id"),
         Index("ix_lookup_agency_payload", "agency_id", "payload_sha256"),
+        Index("ix_lookup_agency_subjects", "agency_id", "subjects_digest"),
     )
 
     decision_id: str = Field(primary_key=True)
@@ -168,6 +169,8 @@ class Lookup(SQLModel, table=True):
     status: str
     response_json: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=Column(AwareDateTime, nullable=False))
+    subjects_digest: str | None = None
+    """Who was asked about, for which periods (GW-3b); added by migration v0003."""
 
 
 class SeenToken(SQLModel, table=True):

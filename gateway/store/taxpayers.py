@@ -95,6 +95,8 @@ class SubjectResolution:
     address_tax_years: tuple[int, ...]
     """Tax years with a mailing address on file, newest first."""
     last_known_tax_year: int | None
+    household_members: int = 0
+    """Other taxpayers with an address on file at this record's last known address."""
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,26 @@ def _score(query: SubjectQuery, record: _Candidate) -> float:
     )
 
 
+def _household_members(session: Session, taxpayer_id: int) -> int:
+    """How many other taxpayers have an address on file at this one's last known address.
+
+    A shared household is where misidentification happens (CEDC v. Bessent): the
+    policy wants more than a name to release such an address. Addresses compare
+    by ZIP and case-folded first line, the indexed ZIP keeping the scan small.
+    """
+    home = last_known_address(session, taxpayer_id)
+    if home is None:
+        return 0
+    count = session.exec(
+        select(func.count(func.distinct(Address.taxpayer_id))).where(
+            Address.zip == home.zip,
+            func.upper(Address.line1) == home.line1.upper(),
+            Address.taxpayer_id != taxpayer_id,
+        )
+    ).one()
+    return int(count)
+
+
 def _identified(session: Session, record: _Candidate, match: MatchFacts) -> SubjectResolution:
     years = _address_years(session, record.id)
     return SubjectResolution(
@@ -202,6 +224,7 @@ def _identified(session: Session, record: _Candidate, match: MatchFacts) -> Subj
         tax_investigation_impairment=record.tax_investigation_impairment,
         address_tax_years=years,
         last_known_tax_year=years[0] if years else None,
+        household_members=_household_members(session, record.id),
     )
 
 

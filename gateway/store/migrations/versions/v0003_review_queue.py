@@ -1,7 +1,9 @@
-"""The human review queue: subjects the policy sent to a disclosure officer.
+"""The human review queue, and the subjects digest that finds duplicate asks (GW-3b).
 
-Mutable on purpose (a pending row is settled once); the actions themselves are
-leaves of the append-only decision log.
+``review_item`` holds subjects the policy sent to a disclosure officer; it is
+mutable on purpose (a pending row is settled once), the actions themselves
+being leaves of the append-only decision log. ``lookup.subjects_digest``
+identifies the same (agency, taxpayer, periods) asked again under a new body.
 
 Revision ID: 0003
 Revises: 0002
@@ -38,8 +40,12 @@ def upgrade() -> None:
         sa.Column("log_index", sa.BigInteger(), nullable=True),
     )
     op.create_index("ix_review_item_status", "review_item", ["status", "created_at"])
+    op.add_column("lookup", sa.Column("subjects_digest", sa.String(), nullable=True))
+    op.create_index("ix_lookup_agency_subjects", "lookup", ["agency_id", "subjects_digest"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_lookup_agency_subjects", table_name="lookup")
+    op.drop_column("lookup", "subjects_digest")
     op.drop_index("ix_review_item_status", table_name="review_item")
     op.drop_table("review_item")

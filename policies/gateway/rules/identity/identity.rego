@@ -39,8 +39,9 @@ _no_match := lib.finding(rego.metadata.rule())
 # description: >-
 #   Several candidates, a name score between NAME_SCORE_FLOOR and
 #   NAME_SCORE_PASS, a name-only match, a supplied TIN the datastore did not
-#   compare, or a supplied date of birth that does not match (shared
-#   households).
+#   compare, a supplied date of birth that does not match, or a record whose
+#   last known address other taxpayers share (a shared household) matched
+#   without a TIN.
 # custom:
 #   rule_id: 6103-I2-10b
 #   outcome: REQUIRE_HUMAN_REVIEW
@@ -81,4 +82,9 @@ _uncertain(t) if {
 _uncertain(t) if {
 	t.match.dob_match == false
 	lib.filled(t.supplied.dob)
+}
+
+_uncertain(t) if {
+	object.get(t.record, "shared_household", false) == true
+	t.match.tin_match != true
 }

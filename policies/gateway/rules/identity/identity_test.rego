@@ -46,3 +46,19 @@ test_allow_i2_10_tin_match_ignored_without_supplied_tin if {
 	request := tk.patched(_with_match({"tin_match": false}), [tk.set("/taxpayers/0/supplied/tin", null)])
 	tk.decide(request).outcome == "ALLOW"
 }
+
+_with_record(match_changes, record_changes) := tk.patched(tk.fbi_i2, [
+	tk.set("/taxpayers/0/match", _match(match_changes)),
+	tk.set("/taxpayers/0/record", object.union(tk.fbi_i2.taxpayers[0].record, record_changes)),
+])
+
+test_review_i2_10b_shared_household_without_tin if {
+	request := _with_record({"tin_match": null, "method": "NAME_DOB_ADDRESS"}, {"shared_household": true})
+	without_tin := json.patch(request, [tk.set("/taxpayers/0/supplied/tin", null)])
+	tk.decide(without_tin) == tk.expect("REQUIRE_HUMAN_REVIEW", [], _uncertain)
+}
+
+test_allow_i2_10b_shared_household_with_tin_match if {
+	decision := tk.decide(_with_record({}, {"shared_household": true}))
+	decision.outcome == "ALLOW"
+}
