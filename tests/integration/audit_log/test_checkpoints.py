@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -59,7 +60,7 @@ def test_each_checkpoint_is_provably_consistent_with_the_previous_one(
         notes.append(checkpointer.publish(T0).note)
     verifier = checkpointer.signer.verifier
     opened = [open_note(n, [verifier]) for n in notes]
-    for older, newer in zip(opened, opened[1:], strict=False):
+    for older, newer in itertools.pairwise(opened):
         verify_checkpoint_consistency(older, newer, log.consistency_proof(older.size, newer.size))
 
 
