@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -127,6 +128,63 @@ def policy_check() -> None:
     """opa fmt (must be formatted) and opa check --strict."""
     code = _opa("fmt", "--list", "--fail") or _opa("check", "--strict")
     raise typer.Exit(code)
+
+
+@policy_app.command("replay")
+def policy_replay(
+    candidate: Annotated[
+        Path | None,
+        typer.Option(help="Policy directory to try; default: GATEWAY_POLICY_DIR as it is now."),
+    ] = None,
+    last: Annotated[int, typer.Option(min=1, help="How many of the newest log leaves.")] = 1000,
+    show: Annotated[int, typer.Option(min=0, help="Changed subjects to list.")] = 50,
+) -> None:
+    """Decide logged requests again on a candidate policy and show what would change."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from gateway.audit.log import DecisionLog
+    from gateway.audit.sealing import AuditKeys
+    from gateway.pdp.opa import OpaPolicyEngine
+    from gateway.pdp.process import LocalOpa
+    from gateway.pdp.replay import replay
+    from gateway.store.db import make_engine, migrate
+
+    settings = Settings()
+    directory = candidate or settings.policy_dir
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    log = DecisionLog(engine)
+    size = log.size()
+    start = max(0, size - last)
+    leaves = [(e.index, e.body) for e in log.entries(start, size)]
+    keys = AuditKeys.load_or_create(settings.keys_dir)
+    with LocalOpa(settings.opa_binary, directory) as opa, Progress(console=err) as progress:
+        task = progress.add_task("replaying", total=len(leaves))
+        summary = replay(
+            leaves,
+            keys,
+            OpaPolicyEngine(opa.url, timeout_seconds=settings.opa_timeout_seconds),
+            on_leaf=lambda: progress.advance(task),
+        )
+    engine.dispose()
+    table = Table("log index", "decision", "subject", "was", "would be", "rules +", "rules -")
+    for c in summary.changes[:show]:
+        table.add_row(
+            str(c.log_index),
+            c.decision_id,
+            str(c.position),
+            c.was,
+            c.now,
+            " ".join(c.rules_added),
+            " ".join(c.rules_removed),
+        )
+    Console().print(table)
+    typer.echo(
+        f"replayed {summary.decisions} decisions ({summary.subjects} subjects) from leaves "
+        f"{start}..{size - 1}: {len(summary.changes)} subjects would change"
+        + (f"; {summary.unreadable} could not be replayed" if summary.unreadable else "")
+    )
 
 
 @policy_app.command("test")

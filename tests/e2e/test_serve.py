@@ -102,3 +102,21 @@ def test_cli_staff_token_authenticates_but_cannot_request_addresses(
     )
     assert resp.status_code == 403
     assert resp.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.e2e
+def test_policy_replay_of_the_live_policy_changes_nothing(
+    env: dict[str, str], gateway_url: str
+) -> None:
+    token = _cli(env, "token", "--agency", "DOJ-FBI", "--official", "fbi-director").strip()
+    answer = httpx.post(
+        f"{gateway_url}/v1/address-lookups",
+        json=sc.fbi_i2(),
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
+    out = _cli(env, "policy", "replay", "--last", "100")
+    summary = out.strip().splitlines()[-1]
+    assert summary.startswith("replayed ")
+    assert summary.endswith(": 0 subjects would change")
+    assert answer["log_index"] >= 0
