@@ -148,6 +148,61 @@ def request_outcome(results: list[SubjectResult]) -> str:
     return "denied"
 
 
+def _subject_entries(
+    request: LookupRequest,
+    resolutions: list[SubjectResolution],
+    decision: Decision,
+    results: list[SubjectResult],
+) -> list[SubjectEntry]:
+    """What the log records of each subject: pseudonymous, with every rule that fired."""
+    return [
+        SubjectEntry(
+            ref=s.ref,
+            taxpayer_key=_taxpayer_key(s, r),
+            outcome=res.outcome,
+            rules=[f.rule for f in d.findings],
+            released=["last_known_address"] if res.address else [],
+            withheld=res.redacted,
+            released_tax_year=res.address.tax_year if res.address else None,
+        )
+        for s, r, d, res in zip(
+            request.subjects, resolutions, decision.subjects, results, strict=True
+        )
+    ]
+
+
+def _pending_reviews(
+    decision_id: str,
+    agency_id: str,
+    legal_basis: str,
+    at: datetime,
+    resolutions: list[SubjectResolution],
+    decision: Decision,
+    results: list[SubjectResult],
+) -> list[ReviewRow]:
+    """Queue rows for the subjects a disclosure officer must settle (``gateway.reviews``)."""
+    return [
+        ReviewRow(
+            decision_id=decision_id,
+            position=i,
+            ref=res.ref,
+            agency_id=agency_id,
+            legal_basis=legal_basis,
+            status="pending",
+            taxpayer_id=r.taxpayer_id,
+            release_tax_year=d.release_tax_year,
+            findings=[f.model_dump() for f in (*decision.reasons, *d.findings)],
+            obligations=list(decision.obligations),
+            created_at=at,
+            decided_at=None,
+            officer=None,
+            log_index=None,
+        )
+        for i, (r, d, res) in enumerate(zip(resolutions, decision.subjects, results, strict=True))
+        if res.outcome == "pending_review"
+    ]
+
+
 class LookupPipeline:
     def __init__(
         self,
@@ -236,20 +291,7 @@ class LookupPipeline:
             purpose_category=policy_input["purpose"]["category"],
             outcome=outcome,
             request_rules=[f.rule for f in decision.reasons],
-            subjects=[
-                SubjectEntry(
-                    ref=s.ref,
-                    taxpayer_key=_taxpayer_key(s, r),
-                    outcome=res.outcome,
-                    rules=[f.rule for f in d.findings],
-                    released=["last_known_address"] if res.address else [],
-                    withheld=res.redacted,
-                    released_tax_year=res.address.tax_year if res.address else None,
-                )
-                for s, r, d, res in zip(
-                    request.subjects, resolutions, decision.subjects, results, strict=True
-                )
-            ],
+            subjects=_subject_entries(request, resolutions, decision, results),
             obligations=decision.obligations,
             policy_input=policy_input,
         )
@@ -264,28 +306,15 @@ class LookupPipeline:
             reasons=[_reason(f) for f in decision.reasons],
             results=results,
         )
-        pending = [
-            ReviewRow(
-                decision_id=decision_id,
-                position=i,
-                ref=s.ref,
-                agency_id=agency_id,
-                legal_basis=policy_input["legal_basis"],
-                status="pending",
-                taxpayer_id=r.taxpayer_id,
-                release_tax_year=d.release_tax_year,
-                findings=[f.model_dump() for f in (*decision.reasons, *d.findings)],
-                obligations=list(decision.obligations),
-                created_at=decided_at,
-                decided_at=None,
-                officer=None,
-                log_index=None,
-            )
-            for i, (s, r, d, res) in enumerate(
-                zip(request.subjects, resolutions, decision.subjects, results, strict=True)
-            )
-            if res.outcome == "pending_review"
-        ]
+        pending = _pending_reviews(
+            decision_id,
+            agency_id,
+            policy_input["legal_basis"],
+            decided_at,
+            resolutions,
+            decision,
+            results,
+        )
         self._lookups.save(
             StoredLookup(
                 decision_id=decision_id,
