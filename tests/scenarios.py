@@ -29,6 +29,69 @@ GONZALEZ_TIN = "900-70-2002"
 OKAFOR_TIN = "123-45-3003"
 
 
+@dataclass(frozen=True)
+class Person:
+    """A demo taxpayer as an agency would describe them (gateway/store/README.md)."""
+
+    tin: str
+    first: str
+    middle: str | None
+    last: str
+    address: dict[str, Any]
+
+
+def _addr(line1: str, line2: str | None, city: str, zip_code: str) -> dict[str, Any]:
+    return {"line1": line1, "line2": line2, "city": city, "state": "MD", "zip": zip_code}
+
+
+OKAFOR = Person(
+    OKAFOR_TIN, "Samuel", "K", "Okafor", _addr("2210 N Charles St", "Fl 2", "Baltimore", "21218")
+)
+"""TP-3003: last known address 2024."""
+WHITFIELD = Person(
+    "123-45-8008",
+    "Thomas",
+    None,
+    "Whitfield",
+    _addr("19 Mill Race Rd", None, "Ellicott City", "21043"),
+)
+"""TP-8008: three 2025 addresses; the form 8822 one is the last known."""
+OBRIEN = Person(
+    "123-45-9001", "Kevin", "P", "O'Brien", _addr("3 Fells Point Sq", None, "Baltimore", "21231")
+)
+"""Fixture-only taxpayer: last known address 2023."""
+CHEN = Person(
+    "123-45-9002",
+    "Wei",
+    None,
+    "Chen",
+    _addr("1200 Rockville Pike", "Apt 804", "Rockville", "20852"),
+)
+"""Fixture-only taxpayer: last known address 2025."""
+NUNEZ = Person(
+    "900-72-0009", "Ana", "Sofía", "Núñez", _addr("61 Weber Ln", None, "Wheaton", "20902")
+)
+"""Fixture-only ITIN holder without returns: one W-7 address, 2024."""
+
+
+def about(body: dict[str, Any], person: Person) -> dict[str, Any]:
+    """The request asked about another demo taxpayer (and, with an order, the order covers them).
+
+    In one running gateway, a second release of the same taxpayer and periods to the same
+    agency within a day is a GW-3b duplicate; scenarios that release or go to review
+    therefore each ask about their own taxpayer, so that they can share a gateway.
+    """
+    out = copy.deepcopy(body)
+    out["subjects"][0].update(
+        tin=person.tin,
+        name={"first": person.first, "middle": person.middle, "last": person.last},
+        address=dict(person.address),
+    )
+    if out.get("court_order"):
+        out["court_order"]["covered_tins"] = [person.tin]
+    return out
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -468,9 +531,7 @@ def _scenario_list(
             "S11",
             "DOJ-FBI",
             "OTHER",
-            # S06's ask signed by the SAC; its own description keeps it from being a GW-3b
-            # duplicate of S06 (same agency, same ask) when both go to one gateway
-            _with(i2, purpose__description="Armed bank robbery investigation (S11)"),
+            _with(i2),
             "denied",
             ["denied"],
             ["6103-I2-2", "GW-11"],
@@ -523,7 +584,7 @@ def _scenario_list(
             "DOJ-FBI",
             "FBI_DIRECTOR",
             _with(
-                i2,
+                about(i2, OKAFOR),
                 fields=["last_known_address", "tin", "income", "filing_status", "bank_account"],
             ),
             "allowed",
@@ -570,9 +631,9 @@ def _scenario_list(
             "S18",
             "DOJ-FBI",
             "FBI_DIRECTOR",
-            # S06's ask; a description of its own keeps the first send from being a
-            # GW-3b duplicate of S06 when both go to the same gateway
-            _with(i2, purpose__description="Armed bank robbery investigation (S18)"),
+            # S06's ask about another taxpayer, so that the first send is not a GW-3b
+            # duplicate of S06 when both go to the same gateway
+            about(i2, CHEN),
             "denied",
             ["denied"],
             ["GW-3", "GW-11"],
@@ -583,7 +644,7 @@ def _scenario_list(
             "S19",
             "DOJ-FBI",
             "FBI_DIRECTOR",
-            _with(i2, purpose__description="Armed bank robbery investigation (S19)"),
+            _with(i2),
             "denied",
             ["denied"],
             ["GW-2"],
@@ -807,7 +868,7 @@ def _scenario_list(
             "DOJ-FBI",
             "FBI_DIRECTOR",
             _with(
-                i1,
+                about(i1, WHITFIELD),
                 court_order__covered_data=["all_return_info"],
                 fields=["last_known_address", "income", "dependents"],
             ),
@@ -821,7 +882,7 @@ def _scenario_list(
             "DOJ-FBI",
             "FBI_DIRECTOR",
             _with(
-                i2,
+                about(i2, OBRIEN),
                 legal_basis="6103(i)(7)(A)",
                 purpose=_purpose(
                     "terrorism",
