@@ -16,20 +16,24 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.engine import Engine
 
 from gateway.errors import GatewayError
 from gateway.settings import Settings
-from gateway.store.db import make_engine, migrate, session
-from gateway.store.demo import DEMO_RECORDS
-from gateway.store.importer import import_jsonl
-from gateway.store.seed import seed_population
-from gateway.store.taxpayers import count_taxpayers
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+# The datastore modules are imported inside the commands: importing SQLAlchemy and
+# the seed generator costs about a second, which every other `gateway` command
+# (say `gateway token`) would otherwise pay too.
+
+DEMO_TAXPAYERS = 8
+"""The named demo taxpayers that every seeded population starts with (gateway.store.demo)."""
 
 store_app = typer.Typer(help="Manage the taxpayer datastore.", no_args_is_help=True)
 
@@ -37,6 +41,8 @@ _stderr = Console(stderr=True)
 
 
 def _engine() -> Engine:
+    from gateway.store.db import make_engine, migrate
+
     settings = Settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
@@ -64,7 +70,7 @@ def seed_command(
         int,
         typer.Option(
             "--taxpayers",
-            min=len(DEMO_RECORDS),
+            min=DEMO_TAXPAYERS,
             help="How many taxpayers to create, the named demo taxpayers included.",
         ),
     ] = 1000,
@@ -75,6 +81,10 @@ def seed_command(
     ] = False,
 ) -> None:
     """Fill an empty datastore with a deterministic synthetic population."""
+    from gateway.store.db import session
+    from gateway.store.seed import seed_population
+    from gateway.store.taxpayers import count_taxpayers
+
     try:
         engine = _engine()
         try:
@@ -116,6 +126,8 @@ def import_command(
     ],
 ) -> None:
     """Import taxpayers from a JSON Lines file: every line or none."""
+    from gateway.store.importer import import_jsonl
+
     started = time.perf_counter()
     total = _count_records(file)
     try:
