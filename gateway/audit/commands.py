@@ -17,6 +17,8 @@ could not be read or the arguments are wrong.
 
 from __future__ import annotations
 
+import shlex
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -258,20 +260,45 @@ def public_key_command() -> None:
     typer.echo(signer.verifier_key_text())
 
 
+def _token_supply(tokens: list[str], command: str | None) -> Callable[[], str]:
+    """Tokens given on the command line first, then fresh ones from ``command``."""
+    queue = list(reversed(tokens))
+
+    def next_token() -> str:
+        if queue:
+            return queue.pop()
+        if command is None:
+            raise RuntimeError("out of tokens: give --token again or --token-command")
+        done = subprocess.run(  # noqa: S603 - the auditor's own command line
+            shlex.split(command), capture_output=True, text=True, timeout=60, check=True
+        )
+        return done.stdout.strip()
+
+    return next_token
+
+
 @audit_app.command("watch")
 def watch_command(
     state: Annotated[Path, typer.Option(help="Where this auditor keeps its checkpoint.")],
     url: Annotated[str, typer.Option(help="The gateway's base URL.")] = "http://127.0.0.1:8000",
-    token: Annotated[str, typer.Option(help="A gateway bearer token (any role).")] = "",
+    token: Annotated[
+        list[str] | None,
+        typer.Option(help="A gateway bearer token (any role); single-use, so repeat it."),
+    ] = None,
+    token_command: Annotated[
+        str | None,
+        typer.Option(help="A command printing a fresh token, run before each request."),
+    ] = None,
     public_key: PublicKeyOption = None,
     interval: Annotated[
         float, typer.Option(min=0, help="Seconds between checks; 0 checks once and exits.")
     ] = 0,
 ) -> None:
     """Check that the log's current checkpoint extends the one saved in STATE, then save it."""
-    if not token:
-        _stderr.print("a gateway token is needed: --token (`gateway token --role auditor`)")
+    if not token and not token_command:
+        _stderr.print("tokens are needed: --token-command 'gateway token --role auditor'")
         raise typer.Exit(2)
+    supply = _token_supply(list(token or []), token_command)
     saved = load_state(state)
     if saved is None:
         if public_key is None:
@@ -283,7 +310,7 @@ def watch_command(
     ):
         _stderr.print("--public-key differs from the key pinned in the state file")
         raise typer.Exit(2)
-    client = HttpLogClient(url, token)
+    client = HttpLogClient(url, supply)
     try:
         while True:
             try:

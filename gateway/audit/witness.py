@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -117,18 +118,17 @@ def witness(state: WitnessState, client: LogClient) -> WitnessStep:
 class HttpLogClient:
     """The log endpoints of a gateway, over HTTP with a bearer token."""
 
-    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0) -> None:
-        self._client = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=timeout,
-        )
+    def __init__(self, base_url: str, token: Callable[[], str], *, timeout: float = 10.0) -> None:
+        # Gateway tokens are single-use (their jti is remembered), so each request gets a new one.
+        self._token = token
+        self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
 
     def close(self) -> None:
         self._client.close()
 
     def _get(self, path: str, **params: int) -> httpx.Response:
-        resp = self._client.get(path, params=params)
+        headers = {"Authorization": f"Bearer {self._token()}"}
+        resp = self._client.get(path, params=params, headers=headers)
         resp.raise_for_status()
         return resp
 

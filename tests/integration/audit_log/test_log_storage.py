@@ -186,3 +186,18 @@ def test_upgrading_a_v0001_log_computes_the_tree_of_its_leaves(database_url: str
     with engine.connect() as conn:
         assert conn.execute(select(LOG_NODE.c.pos)).scalars().all()
     engine.dispose()
+
+
+def test_migration_creates_the_log_tables_exactly_as_modelled(engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import MetaData
+
+    ours = MetaData()
+    for table in (LOG_NODE, LOG_CHECKPOINT):
+        table.to_metadata(ours)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), ours)
+    # Other tables (and their indexes) are not in `ours`; they are not this test's business.
+    unrelated = ("remove_table", "remove_index")
+    assert [d for d in diff if not (isinstance(d, tuple) and d[0] in unrelated)] == []
