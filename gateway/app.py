@@ -39,6 +39,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             services = build_services(settings, policies, active, clock)
             app.state.services = services
+            services.checkpointer.record_key_if_new(clock.now())
             policies.announce()
             policies.watch(settings.policy_reload_interval_seconds)
             services.checkpoint_publisher.start()

@@ -31,12 +31,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.audit.checkpoint import (
     Checkpoint,
+    SignedNote,
     open_note,
     sign_checkpoint,
     verify_checkpoint_consistency,
 )
 from gateway.audit.log import DecisionLog, read_size, with_nodes
 from gateway.audit.merkle import consistency_proof, root_from_nodes
+from gateway.audit.record import key_rotation_record
 from gateway.audit.signer import NoteSigner
 from gateway.clock import Clock
 from gateway.errors import AuditLogUnavailableError
@@ -111,6 +113,35 @@ class Checkpointer:
         except SQLAlchemyError as exc:
             raise AuditLogUnavailableError("the log's checkpoints cannot be read") from exc
         return [_row(r) for r in rows]
+
+    def record_key_if_new(self, at: datetime) -> int | None:
+        """Append a ``key_rotation`` leaf when the log's signing key is not the one that
+        signed the latest checkpoint (or no checkpoint exists yet); returns its index.
+
+        An auditor then finds, in the log itself, which verifier key to use from
+        which point on. Checkpoints signed by an earlier key stay verifiable with
+        that key; publishing after a rotation still needs the old checkpoint opened
+        with the old key, which this version does not do (see README).
+        """
+        latest = self.latest()
+        mine = self._signer.verifier.key_id
+        old: str | None = None
+        if latest is not None:
+            signers = [sig.key_id for sig in SignedNote.from_text(latest.note).signatures]
+            if mine in signers:
+                return None
+            old = signers[0].hex() if signers else None
+        return self._log.append(
+            "key_rotation",
+            key_rotation_record(
+                at=at,
+                key_role="checkpoint",
+                new_key_id=mine.hex(),
+                old_key_id=old,
+                verifier_key=self._signer.verifier_key_text(),
+            ),
+            at=at,
+        )
 
     def publish(self, at: datetime) -> StoredCheckpoint:
         """Sign and store a checkpoint of the whole log, unless the latest one already covers it.
