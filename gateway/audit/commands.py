@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -36,18 +36,21 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from gateway.audit.checkpoints import Checkpointer
 from gateway.audit.errors import AuditVerificationError, MalformedKeyError
-from gateway.audit.export import export_log, read_manifest, verify_export
-from gateway.audit.log import DecisionLog
 from gateway.audit.logkey import load_log_signer
 from gateway.audit.signer import NoteVerifier
-from gateway.audit.verify import LogVerificationError, VerifyResult, verify_database
-from gateway.audit.witness import HttpLogClient, WitnessState, load_state, save_state, witness
 from gateway.clock import SystemClock
 from gateway.errors import GatewayError
 from gateway.settings import Settings
-from gateway.store.db import make_engine, migrate
+
+if TYPE_CHECKING:
+    from gateway.audit.checkpoints import Checkpointer
+    from gateway.audit.log import DecisionLog
+    from gateway.audit.verify import VerifyResult
+
+# The log, export, verify and witness modules import SQLAlchemy and the store;
+# they are imported inside the commands so that `gateway --help` or `gateway
+# token` does not pay for them.
 
 audit_app = typer.Typer(no_args_is_help=True, help="Verify, export and witness the decision log.")
 
@@ -82,6 +85,10 @@ def _advancer(bar: Progress | None, description: str, total: int) -> Callable[[i
 
 
 def _log_and_checkpointer(settings: Settings) -> tuple[DecisionLog, Checkpointer]:
+    from gateway.audit.checkpoints import Checkpointer
+    from gateway.audit.log import DecisionLog
+    from gateway.store.db import make_engine, migrate
+
     settings.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
@@ -120,6 +127,8 @@ def _report(result: VerifyResult, started: float) -> None:
 
 
 def _failed(exc: AuditVerificationError) -> typer.Exit:
+    from gateway.audit.verify import LogVerificationError
+
     if isinstance(exc, LogVerificationError):
         _stderr.print(f"FAILED at index {exc.index}: {exc.problem}", markup=False)
     else:
@@ -145,6 +154,9 @@ def verify_command(
     public_key: PublicKeyOption = None,
 ) -> None:
     """Re-derive every leaf hash and root; check every checkpoint's signature and consistency."""
+    from gateway.audit.export import read_manifest, verify_export
+    from gateway.audit.verify import verify_database
+
     started = time.perf_counter()
     if offline is not None:
         if public_key is not None:
@@ -204,6 +216,8 @@ def export_command(
     directory: Annotated[Path, typer.Argument(help="An empty or new directory.", file_okay=False)],
 ) -> None:
     """Write the log's leaves, signed checkpoints and public key to DIRECTORY."""
+    from gateway.audit.export import export_log
+
     settings = Settings()
     log, checkpointer = _log_and_checkpointer(settings)
     try:
@@ -295,6 +309,14 @@ def watch_command(
     ] = 0,
 ) -> None:
     """Check that the log's current checkpoint extends the one saved in STATE, then save it."""
+    from gateway.audit.witness import (
+        HttpLogClient,
+        WitnessState,
+        load_state,
+        save_state,
+        witness,
+    )
+
     if not token and not token_command:
         _stderr.print("tokens are needed: --token-command 'gateway token --role auditor'")
         raise typer.Exit(2)
