@@ -16,6 +16,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+pytest.register_assert_rewrite("tests.scenarios", "tests.support")
+
 REPO = Path(__file__).resolve().parent.parent
 POLICY_DIR = REPO / "policies"
 DEMO_JSONL = REPO / "tests" / "assets" / "taxpayers" / "demo.jsonl"

@@ -910,3 +910,23 @@ def rule_ids(answer: dict[str, Any]) -> set[str]:
     for result in answer["results"]:
         ids |= {r["rule"] for r in result["reasons"]}
     return ids
+
+
+def assert_decided_as(scenario: Scenario, answer: dict[str, Any], record: dict[str, Any]) -> None:
+    """The answer and its decision-log leaf say what POLICY_MODEL.md §4.2 says.
+
+    Rules decided on datastore facts (``hidden_rules``) must be in the leaf and
+    never in the answer.
+    """
+    assert answer["outcome"] == scenario.outcome
+    assert [r["outcome"] for r in answer["results"]] == scenario.subject_outcomes
+    assert set(scenario.rules) <= rule_ids(answer)
+    assert answer["policy_revision"].startswith("sha256:")
+    for result in answer["results"]:
+        assert (result["address"] is not None) == (result["outcome"] == "disclosed")
+    assert record["decision_id"] == answer["decision_id"]
+    assert record["outcome"] == answer["outcome"]
+    logged = set(record["rules"]).union(*(set(s["rules"]) for s in record["subjects"]))
+    hidden = set(scenario.hidden_rules)
+    assert hidden <= logged
+    assert not hidden & rule_ids(answer), "a datastore-derived rule reached the agency"

@@ -22,28 +22,19 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.pdp.process import free_loopback_port
 from gateway.settings import Settings
 from tests import scenarios as sc
-from tests.conftest import DEMO_JSONL, POLICY_DIR
-from tests.e2e.test_serve import GATEWAY, _cli, _free_port
+from tests.conftest import DEMO_JSONL
+from tests.e2e.served import GATEWAY, cli, gateway_env
 from tests.support import Tokens
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    from tests.conftest import opa_binary_path
-
-    e = dict(os.environ)
-    e.update(
-        GATEWAY_HOME=str(tmp_path / "home"),
-        GATEWAY_POLICY_DIR=str(POLICY_DIR),
-        GATEWAY_OPA_BINARY=str(opa_binary_path()),
-        GATEWAY_LOG_FORMAT="json",
-    )
-    for var in ("GATEWAY_DATABASE_URL", "GATEWAY_OPA_URL", "GATEWAY_PINNED_CLOCK"):
-        e.pop(var, None)
-    _cli(e, "keys", "init")
-    _cli(e, "store", "import", str(DEMO_JSONL))
+    e = gateway_env(tmp_path / "home")
+    cli(e, "keys", "init")
+    cli(e, "store", "import", str(DEMO_JSONL))
     return e
 
 
@@ -109,14 +100,14 @@ def _lookup(url: str, tokens: Tokens, n: int) -> tuple[int, str] | None:
 @pytest.mark.e2e
 def test_kill_9_during_a_burst_loses_no_answered_decision(env: dict[str, str]) -> None:
     tokens = Tokens(Settings(home=Path(env["GATEWAY_HOME"])))
-    port = _free_port()
+    port = free_loopback_port()
     url = f"http://127.0.0.1:{port}"
     answered: list[tuple[int, str]] = []
     with _serve(env, port, "serve-1.log") as proc:
         # An auditor pins the log before the crash.
-        key = _cli(env, "audit", "public-key").strip()
+        key = cli(env, "audit", "public-key").strip()
         state = Path(env["GATEWAY_HOME"]) / "witness.json"
-        _cli(env, "audit", "watch", "--state", str(state), "--url", url,
+        cli(env, "audit", "watch", "--state", str(state), "--url", url,
              "--token-command", "gateway token --role auditor", "--public-key", key)  # fmt: skip
         with ThreadPoolExecutor(max_workers=16) as pool:
             futures = [pool.submit(_lookup, url, tokens, n) for n in range(400)]
@@ -143,8 +134,8 @@ def test_kill_9_during_a_burst_loses_no_answered_decision(env: dict[str, str]) -
             leaf = json.loads(base64.b64decode(entry["data"]))
             assert leaf["decision_id"] == decision_id
         httpx.post(f"{url}/v1/log/checkpoint", headers=tokens.staff("auditor"), timeout=10)
-        verified = _cli(env, "audit", "verify")
+        verified = cli(env, "audit", "verify")
         assert "verified:" in verified
-        watched = _cli(env, "audit", "watch", "--state", str(state), "--url", url,
+        watched = cli(env, "audit", "watch", "--state", str(state), "--url", url,
                        "--token-command", "gateway token --role auditor")  # fmt: skip
         assert "consistent: size" in watched

@@ -3,35 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from gateway.audit.log import DecisionLog
-from gateway.settings import Settings
 from tests import scenarios as sc
-from tests.support import Tokens, make_settings, prepare_home, running_gateway
-
-
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str, opa_binary: Path) -> Settings:
-    s = make_settings(tmp_path / "home", database_url, opa_binary)
-    prepare_home(s)
-    return s
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with running_gateway(settings) as c:
-        yield c
-
-
-@pytest.fixture
-def tokens(settings: Settings) -> Tokens:
-    return Tokens(settings)
+from tests.support import Tokens
 
 
 def _pending_lookup(client: TestClient, tokens: Tokens) -> dict[str, Any]:

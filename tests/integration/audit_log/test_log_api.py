@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from gateway.audit.merkle import leaf_hash, verify_inclusion
 from gateway.audit.signer import NoteVerifier
 from gateway.settings import Settings
 from tests import scenarios as sc
-from tests.support import Tokens, make_settings, prepare_home, running_gateway
+from tests.support import Tokens, make_settings, prepare_home
 
 ORIGIN = "irs.example.gov/taxpayer-gateway/decisions"
 
@@ -24,17 +23,6 @@ def settings(tmp_path: Path, database_url: str, opa_binary: Path) -> Settings:
     s = make_settings(tmp_path / "home", database_url, opa_binary, log_origin=ORIGIN)
     prepare_home(s)
     return s
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with running_gateway(settings) as c:
-        yield c
-
-
-@pytest.fixture
-def tokens(settings: Settings) -> Tokens:
-    return Tokens(settings)
 
 
 def _lookup(client: TestClient, tokens: Tokens, case: str) -> int:
