@@ -81,6 +81,22 @@ def snapshot(policy_dir: Path, snapshots_dir: Path) -> tuple[Path, str, list[str
     return final, revision, files
 
 
+SNAPSHOTS_KEPT = 5
+"""Snapshots kept besides the active one: enough to look back at recent changes."""
+
+
+def prune_snapshots(snapshots_dir: Path, keep: set[Path]) -> None:
+    """Delete all but the newest snapshots (and those in ``keep``)."""
+    found = sorted(
+        (p for p in snapshots_dir.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in found[SNAPSHOTS_KEPT:]:
+        if old not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def check_policy(opa_binary: Path, directory: Path, timeout_seconds: float = 300) -> None:
     """Raise :class:`PolicyCheckFailedError` with OPA's own words if the policy is not fit."""
     for args in (["check", "--strict"], ["test"]):
@@ -209,6 +225,7 @@ class PolicyManager:
                 old_engine.close()
             if old_local is not None:
                 old_local.stop()
+            prune_snapshots(self.snapshots_dir, keep={directory})
             return True
 
     def watch(self, interval_seconds: float) -> None:

@@ -7,6 +7,7 @@ tests edit it the way an operator would and then ask the manager to look.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.audit.log import DecisionLog
-from gateway.pdp.manager import PolicyManager
+from gateway.pdp.manager import SNAPSHOTS_KEPT, PolicyManager, prune_snapshots
 from gateway.settings import Settings
 from tests import scenarios as sc
 from tests.conftest import POLICY_DIR
@@ -158,3 +159,16 @@ def test_watcher_activates_a_checked_change_without_being_asked(
                 break
             time.sleep(0.2)
         assert _ice_s02(client, settings)["outcome"] == "pending_review"
+
+
+def test_old_policy_snapshots_are_pruned(tmp_path: Path) -> None:
+    for i in range(SNAPSHOTS_KEPT + 3):
+        d = tmp_path / f"snap{i}"
+        d.mkdir()
+        os.utime(d, (1_000_000 + i, 1_000_000 + i))
+    oldest = tmp_path / "snap0"
+    prune_snapshots(tmp_path, keep={oldest})
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert len(left) == SNAPSHOTS_KEPT + 1
+    assert "snap0" in left
+    assert "snap1" not in left
