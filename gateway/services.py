@@ -71,7 +71,11 @@ def build_services(
     )
     decision_log = DecisionLog(engine)
     checkpointer = Checkpointer(
-        decision_log, load_log_signer(settings.keys_dir, settings.log_origin, create=True)
+        decision_log,
+        # A production log signs only with a key that was provisioned for it.
+        load_log_signer(
+            settings.keys_dir, settings.log_origin, create=settings.environment != "production"
+        ),
     )
     lookup_store = LookupStore(engine)
     audit_keys = AuditKeys.load_or_create(settings.keys_dir)
