@@ -21,7 +21,13 @@ from tests.conftest import DEMO_JSONL, POLICY_DIR
 
 
 def make_settings(home: Path, database_url: str, opa_binary: Path, **extra: object) -> Settings:
-    values: dict[str, object] = {"policy_dir": POLICY_DIR, "policy_reload_interval_seconds": 0}
+    # A generous OPA deadline: these tests are about decisions, not latency (the deadline
+    # itself is tested in tests/integration/test_fail_closed.py with its own setting).
+    values: dict[str, object] = {
+        "policy_dir": POLICY_DIR,
+        "policy_reload_interval_seconds": 0,
+        "opa_timeout_seconds": 10,
+    }
     values.update(extra)
     return Settings(
         home=home,

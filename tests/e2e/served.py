@@ -29,6 +29,9 @@ def gateway_env(home: Path) -> dict[str, str]:
         GATEWAY_POLICY_DIR=str(POLICY_DIR),
         GATEWAY_OPA_BINARY=str(opa_binary_path()),
         GATEWAY_LOG_FORMAT="json",
+        # Generous: these tests are about decisions, not latency, and the machine is
+        # shared; the deadline itself is tested in tests/integration/test_fail_closed.py.
+        GATEWAY_OPA_TIMEOUT_SECONDS="10",
     )
     for var in ("GATEWAY_DATABASE_URL", "GATEWAY_OPA_URL", "GATEWAY_PINNED_CLOCK"):
         env.pop(var, None)
