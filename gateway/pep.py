@@ -294,6 +294,7 @@ class LookupPipeline:
             subjects=_subject_entries(request, resolutions, decision, results),
             obligations=decision.obligations,
             policy_input=policy_input,
+            penalties=[p.rule for p in decision.penalties],
         )
         log_index = self._log.append("decision", record, at=decided_at)
         # 8. answer

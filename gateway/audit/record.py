@@ -10,6 +10,7 @@ address in clear: subjects are HMAC pseudonyms and the policy input is sealed
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -52,8 +53,14 @@ def decision_record(
     subjects: list[SubjectEntry],
     obligations: list[str],
     policy_input: dict[str, Any],
+    penalties: Sequence[str] = (),
 ) -> bytes:
-    """The canonical bytes of a ``decision`` leaf."""
+    """The canonical bytes of a ``decision`` leaf.
+
+    ``penalties`` are the PEN tags of the decision: the penalty provisions
+    (§§7213, 7213A, 7431) at stake if this disclosure or inspection is later
+    found unauthorized.
+    """
     sealed = keys.seal(
         json.dumps(policy_input, sort_keys=True).encode(), associated_data=decision_id.encode()
     )
@@ -70,6 +77,7 @@ def decision_record(
         "outcome": outcome,
         "rules": tuple(request_rules),
         "obligations": tuple(obligations),
+        "penalties": tuple(penalties),
         "pseudonym_key_id": keys.pseudonym_key_id,
         "subjects": [
             {
@@ -137,6 +145,8 @@ def review_record(
         "at": _ts(at),
         "released": ("last_known_address",) if released_tax_year is not None else (),
         "released_tax_year": released_tax_year,
+        # A human released it: the provisions at stake if that release was unauthorized.
+        "penalties": ("PEN-1", "PEN-3") if released_tax_year is not None else (),
         "sealed_note": keys.seal(
             note.encode(), associated_data=f"{decision_id}:{position}".encode()
         ),

@@ -30,6 +30,14 @@ class Finding(_Frozen):
     message: str
 
 
+class Penalty(_Frozen):
+    """A penalty provision at stake (PEN-1..3): written to the log, never shown to agencies."""
+
+    rule: str
+    citation: str
+    message: str
+
+
 class SubjectDecision(_Frozen):
     ref: str
     outcome: Effect
@@ -51,6 +59,7 @@ class Decision(_Frozen):
     reasons: list[Finding]
     subjects: list[SubjectDecision]
     obligations: list[str]
+    penalties: list[Penalty] = []
 
     @property
     def rule_ids(self) -> list[str]:

@@ -26,13 +26,15 @@ import data.gateway.rules.statetax
 # description: >-
 #   outcome: most restrictive subject outcome (DENY when there is no subject);
 #   reasons: request-level findings sorted by rule id; subjects: one per input
-#   taxpayer, in input order; obligations: sorted.
+#   taxpayer, in input order; obligations: sorted; penalties: the penalty
+#   provisions at stake (PEN tags), sorted by rule id.
 # entrypoint: true
 decision := {
 	"outcome": outcome,
 	"reasons": lib.sorted_findings(request_findings),
 	"subjects": subjects,
 	"obligations": sort(obligations),
+	"penalties": lib.sorted_findings(penalties),
 }
 
 # METADATA
@@ -170,3 +172,47 @@ _year_on_file(i, t) := year if {
 	year := t.record.last_known_tax_year
 	is_number(year)
 } else := null
+
+# METADATA
+# title: Willful unauthorized disclosure (PEN-1)
+# description: >-
+#   A subject is released, or goes to a human who may release it: a release
+#   later found unauthorized, or a human overriding the policy, is a felony.
+# custom:
+#   rule_id: PEN-1
+#   outcome: TAG
+#   citation: §7213(a)(1)–(2)
+#   message: "Willful unauthorized disclosure: felony exposure."
+penalties contains lib.finding(rego.metadata.rule()) if _may_release
+
+# METADATA
+# title: Unauthorized inspection (PEN-2)
+# description: >-
+#   The datastore was inspected for this request (a record matched); an
+#   inspection outside the decision workflow would be unauthorized.
+# custom:
+#   rule_id: PEN-2
+#   outcome: TAG
+#   citation: §7213A
+#   message: Unauthorized inspection.
+penalties contains lib.finding(rego.metadata.rule()) if {
+	some t in lib.taxpayers
+	is_number(t.match.candidates)
+	t.match.candidates >= 1
+}
+
+# METADATA
+# title: Civil damages for unauthorized disclosure (PEN-3)
+# custom:
+#   rule_id: PEN-3
+#   outcome: TAG
+#   citation: §7431(a), (b), (c)
+#   message: Civil damages ≥ $1,000 per act; good-faith-interpretation defense.
+penalties contains lib.finding(rego.metadata.rule()) if _may_release
+
+# METADATA
+# title: Some subject is released or awaits a human who may release it
+_may_release if {
+	some s in subjects
+	s.outcome in {"ALLOW", "ALLOW_WITH_REDACTION", "REQUIRE_HUMAN_REVIEW"}
+}

@@ -30,6 +30,36 @@ _uniform := {
 	"message": "No disclosure can be made for this entry.",
 }
 
+_pen1 := {
+	"rule": "PEN-1",
+	"outcome": "TAG",
+	"citation": "§7213(a)(1)–(2)",
+	"message": "Willful unauthorized disclosure: felony exposure.",
+}
+
+_pen2 := {"rule": "PEN-2", "outcome": "TAG", "citation": "§7213A", "message": "Unauthorized inspection."}
+
+_pen3 := {
+	"rule": "PEN-3",
+	"outcome": "TAG",
+	"citation": "§7431(a), (b), (c)",
+	"message": "Civil damages ≥ $1,000 per act; good-faith-interpretation defense.",
+}
+
+# PEN tags: what is at stake when nothing is released and no record was inspected.
+test_deny_pen_tags_absent_without_release_or_inspection if {
+	request := tk.patched(tk.fbi_i2, [
+		tk.set("/taxpayers/0/match", {"candidates": 0, "name_score": 0, "tin_match": null, "dob_match": null, "method": "TIN_NAME"}),
+		tk.set("/taxpayers/0/record", {"tin": null, "address_tax_years": [], "last_known_tax_year": null}),
+	])
+	gateway.decision.penalties == [] with input as request with data.registry.court_orders as tk.court_orders
+}
+
+test_review_pen_tags_when_a_human_may_release if {
+	request := tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/match/name_score", 0.9)])
+	[p.rule | some p in gateway.decision.penalties] == ["PEN-1", "PEN-2", "PEN-3"] with input as request with data.registry.court_orders as tk.court_orders
+}
+
 test_allow_s06_whole_decision if {
 	gateway.decision == {
 		"outcome": "ALLOW",
@@ -43,6 +73,7 @@ test_allow_s06_whole_decision if {
 			"reasons": [_i2_ok],
 		}],
 		"obligations": ["ACCOUNTING_RECORD"],
+		"penalties": [_pen1, _pen2, _pen3],
 	} with input as tk.fbi_i2 with data.registry.court_orders as tk.court_orders
 }
 
@@ -65,6 +96,7 @@ test_deny_s10_whole_decision if {
 			"reasons": [_no_basis, name_and_address, _uniform],
 		}],
 		"obligations": ["ACCOUNTING_RECORD"],
+		"penalties": [_pen2],
 	} with input as tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/supplied/address", null)]) with data.registry.court_orders as tk.court_orders
 }
 
@@ -132,7 +164,9 @@ test_deny_gw11_not_found_and_denied_look_the_same if {
 	mismatch := gateway.decision with input as tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/match/tin_match", false)]) with data.registry.court_orders as tk.court_orders
 	every d in [flagged, mismatch] {
 		object.remove(d.subjects[0], ["findings"]) == object.remove(not_found.subjects[0], ["findings"])
-		object.remove(d, ["subjects"]) == object.remove(not_found, ["subjects"])
+
+		# penalties, like findings, name datastore facts and go to the audit log only
+		object.remove(d, ["subjects", "penalties"]) == object.remove(not_found, ["subjects", "penalties"])
 	}
 	not_found.subjects[0].reasons == [_uniform]
 }

@@ -102,6 +102,27 @@ def test_allowed_lookup_releases_only_the_last_known_mailing_address(
     assert set(result) == {"ref", "outcome", "address", "redacted", "reasons"}
 
 
+def test_decision_leaf_names_the_penalty_provisions_at_stake(
+    client: TestClient, tokens: Tokens
+) -> None:
+    allowed = _post(client, tokens, sc.fbi_i2()).json()
+    nobody = sc.fbi_i2()
+    nobody["subjects"][0].update(
+        tin="987-65-4320", name={"first": "Nobody", "middle": None, "last": "Atall"}
+    )
+    denied = _post(client, tokens, nobody).json()
+    log = _log(client)
+
+    def penalties(answer: dict[str, Any]) -> list[str]:
+        i = answer["log_index"]
+        tags: list[str] = json.loads(log.entries(i, i + 1)[0].body)["penalties"]
+        return tags
+
+    assert penalties(allowed) == ["PEN-1", "PEN-2", "PEN-3"]
+    assert penalties(denied) == []
+    assert "PEN-1" not in json.dumps(allowed)
+
+
 def test_denied_unknown_person_looks_exactly_like_a_denied_taxpayer(
     client: TestClient, tokens: Tokens
 ) -> None:

@@ -55,6 +55,7 @@ def test_approval_releases_the_allowed_address_and_is_logged(
     record = json.loads(entry.body)
     assert (record["kind"], record["decision_id"], record["action"]) == ("review", did, "approve")
     assert b"verified" not in entry.body  # the note is sealed
+    assert record["penalties"] == ["PEN-1", "PEN-3"]  # a human released the address
     final = client.get(
         f"/v1/address-lookups/{did}", headers=tokens.agency("DOJ-FBI", "FBI_DIRECTOR")
     ).json()
