@@ -60,14 +60,3 @@ class Decision(_Frozen):
     subjects: list[SubjectDecision]
     obligations: list[str]
     penalties: list[Penalty] = []
-
-    @property
-    def rule_ids(self) -> list[str]:
-        """Every rule id that fired, request-level and per subject, without repeats."""
-        seen: dict[str, None] = {}
-        for f in self.reasons:
-            seen.setdefault(f.rule)
-        for s in self.subjects:
-            for f in s.findings:
-                seen.setdefault(f.rule)
-        return list(seen)

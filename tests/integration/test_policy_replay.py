@@ -34,8 +34,11 @@ def test_replay_on_lifted_injunctions_reports_exactly_the_dhs_decisions_that_cha
     shutil.copytree(POLICY_DIR, candidate)
     _lift_injunctions(candidate)
     keys = AuditKeys.load_or_create(settings.keys_dir)
+    seen: list[int] = []
     with LocalOpa(opa_binary, candidate) as opa:
-        summary = replay(leaves, keys, OpaPolicyEngine(opa.url, timeout_seconds=5))
+        engine = OpaPolicyEngine(opa.url, timeout_seconds=5)
+        summary = replay(leaves, keys, engine, on_leaf=lambda: seen.append(1))
+    assert len(seen) == len(leaves)  # the progress callback sees every leaf
     assert summary.decisions == 2
     assert summary.unreadable == 0
     [change] = summary.changes

@@ -70,3 +70,15 @@ def test_audit_keys_persist_and_pseudonyms_are_stable(tmp_path: Path) -> None:
     assert a.pseudonym("taxpayer", "x") == b.pseudonym("taxpayer", "x")
     assert a.pseudonym("taxpayer", "x") != a.pseudonym("ref", "x")
     assert (tmp_path / "audit-sealing.key").stat().st_mode & 0o077 == 0
+
+
+def test_an_audit_key_file_of_the_wrong_size_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "audit-pseudonym.key").write_bytes(b"short")
+    with pytest.raises(ValueError, match="32 bytes"):
+        AuditKeys.load_or_create(tmp_path)
+
+
+def test_sealed_input_under_another_key_is_refused_by_key_id(tmp_path: Path) -> None:
+    sealed = AuditKeys.load_or_create(tmp_path / "a").seal(b"x", associated_data=b"d")
+    with pytest.raises(ValueError, match="different key"):
+        AuditKeys.load_or_create(tmp_path / "b").unseal(sealed, associated_data=b"d")
