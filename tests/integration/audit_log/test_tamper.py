@@ -79,16 +79,21 @@ def test_one_changed_byte_of_a_leaf_is_named(
     _fails_at(log, checkpointer, 5, "stored leaf hash is not the hash")
 
 
-def test_a_changed_leaf_with_a_matching_leaf_hash_is_named(
-    built: Engine, log: DecisionLog, checkpointer: Checkpointer
-) -> None:
-    forged = _flip(_body(built, 5))
+def _forge_leaf_and_its_hash(built: Engine, index: int) -> None:
+    """Flip a byte of one leaf and store the hash that matches the forged bytes."""
+    forged = _flip(_body(built, index))
     with built.begin() as conn:
         conn.execute(
             update(LOG_ENTRY)
-            .where(LOG_ENTRY.c.idx == 5)
+            .where(LOG_ENTRY.c.idx == index)
             .values(body=forged, leaf_hash=leaf_hash(forged))
         )
+
+
+def test_a_changed_leaf_with_a_matching_leaf_hash_is_named(
+    built: Engine, log: DecisionLog, checkpointer: Checkpointer
+) -> None:
+    _forge_leaf_and_its_hash(built, 5)
     _fails_at(log, checkpointer, 5, "leaf hash the tree recorded")
 
 
@@ -147,13 +152,8 @@ def test_a_checkpoint_replaced_by_an_older_genuine_one_is_named(
 def test_a_rewrite_of_leaf_and_whole_tree_is_caught_by_the_signed_root(
     built: Engine, log: DecisionLog, checkpointer: Checkpointer
 ) -> None:
-    forged = _flip(_body(built, 5))
+    _forge_leaf_and_its_hash(built, 5)
     with built.begin() as conn:
-        conn.execute(
-            update(LOG_ENTRY)
-            .where(LOG_ENTRY.c.idx == 5)
-            .values(body=forged, leaf_hash=leaf_hash(forged))
-        )
         hashes = conn.execute(select(LOG_ENTRY.c.leaf_hash).order_by(LOG_ENTRY.c.idx)).scalars()
         tree = CompactRange()
         nodes = [
