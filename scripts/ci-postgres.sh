@@ -36,7 +36,8 @@ start_postgres() {
     -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=on" start >/dev/null
   "${runas[@]}" "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U gateway gateway_test
   export GATEWAY_TEST_POSTGRES_URL="postgresql+psycopg://gateway@127.0.0.1:${PG_PORT}/gateway_test"
-  trap 'stop_postgres' EXIT
+  # The directory is fixed into the trap: PG_DIR may have been set for this call only.
+  trap "PG_DIR='$PG_DIR' stop_postgres" EXIT
   echo "ci-postgres: PostgreSQL on 127.0.0.1:${PG_PORT}" >&2
 }
 
