@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
@@ -18,6 +20,7 @@ from gateway.settings import Settings
 from gateway.store.db import make_engine, migrate
 from gateway.store.importer import import_jsonl
 from tests.conftest import DEMO_JSONL, POLICY_DIR
+from tests.scenarios import order_record
 
 
 def make_settings(home: Path, database_url: str, opa_binary: Path, **extra: object) -> Settings:
@@ -62,7 +65,7 @@ def forged_agency_token(agency: str, official: str, audience: str) -> str:
 def official_for(agency: str, role: str) -> str:
     registry = Registry.load(POLICY_DIR)
     for o in sorted(registry.officials.values(), key=lambda o: (o.acting, o.id)):
-        if o.agency == agency and o.role == role:
+        if o.agency in (agency, registry.agencies[agency].parent) and o.role == role:
             return o.id
     raise LookupError(f"no official with role {role} at {agency} in the registry")
 
@@ -103,3 +106,14 @@ def running_gateway(settings: Settings) -> Iterator[TestClient]:
     """The whole app in-process, with its own local OPA child process."""
     with TestClient(create_app(settings)) as client:
         yield client
+
+
+def record_order(client: TestClient, tokens: Tokens, order: dict[str, Any]) -> dict[str, Any]:
+    """A court liaison records ``order`` (a request's ``court_order``) as verified on the
+    docket, as staff must before an agency's lookup under it can be decided on it."""
+    resp = client.post(
+        "/v1/court-orders", json=order_record(order), headers=tokens.staff("court_liaison")
+    )
+    assert resp.status_code == 201, resp.text
+    recorded: dict[str, Any] = resp.json()
+    return recorded

@@ -25,6 +25,8 @@ class Agency:
     state: str | None
     eligible: bool
     safeguards_status: str
+    parent: str | None = None
+    """The agency this one is part of (ERO and HSI are parts of ICE), whose officials sign for it."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class Registry:
                     state=v.get("state"),
                     eligible=bool(v["eligible"]),
                     safeguards_status=v["safeguards_status"],
+                    parent=v.get("parent"),
                 )
                 for k, v in reg["agencies"].items()
             }

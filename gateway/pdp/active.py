@@ -1,4 +1,4 @@
-"""Which policy decides right now: an engine and its revision, swapped together.
+"""Which policy decides right now: an engine, its revision and its registry, swapped together.
 
 A request reads the pair once (``current``) and uses it for its whole
 decision, so a policy change can never make one decision mix the old engine
@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
+from gateway.facts.finder import FactFinder
 from gateway.pdp.opa import PolicyEngine
 
 
@@ -18,6 +19,8 @@ from gateway.pdp.opa import PolicyEngine
 class PolicyInUse:
     engine: PolicyEngine
     revision: str
+    facts: FactFinder
+    """Statutes and agency names read against the same revision's registry."""
     duplicate_window: timedelta = timedelta(hours=24)
     """DUP_WINDOW of the same revision's parameters: the gateway computes GW-3b's facts."""
 

@@ -33,6 +33,7 @@ from pathlib import Path
 import structlog
 
 from gateway.clock import Clock
+from gateway.facts.finder import FactFinder
 from gateway.pdp.active import ActivePolicy, PolicyInUse
 from gateway.pdp.opa import OpaPolicyEngine
 from gateway.pdp.process import LocalOpa
@@ -170,7 +171,9 @@ class PolicyManager:
             directory, revision, self._files = snapshot(s.policy_dir, self.snapshots_dir)
             self._local, engine = self._launch(directory)
         self._engine = engine
-        self.active = ActivePolicy(PolicyInUse(engine, revision, duplicate_window(directory)))
+        self.active = ActivePolicy(
+            PolicyInUse(engine, revision, FactFinder.load(directory), duplicate_window(directory))
+        )
         self.status = PolicyStatus(active_revision=revision, activated_at=self._clock.now())
         return self.active
 
@@ -204,13 +207,14 @@ class PolicyManager:
             status.last_attempt_at = self._clock.now()
             try:
                 check_policy(self._settings.opa_binary, directory)
+                facts = FactFinder.load(directory)  # an ambiguous alias refuses the change
                 local, engine = self._launch(directory)
             except Exception as exc:
                 status.last_attempt_ok = False
                 status.last_error = str(exc)
                 log.warning("policy.rejected", revision=revision, error=str(exc)[:2000])
                 return False
-            self.active.swap(PolicyInUse(engine, revision, duplicate_window(directory)))
+            self.active.swap(PolicyInUse(engine, revision, facts, duplicate_window(directory)))
             old_local, old_engine = self._local, self._engine
             self._local, self._engine, self._files = local, engine, files
             status.history.append(status.active_revision)

@@ -52,12 +52,12 @@ test_deny_pen_tags_absent_without_release_or_inspection if {
 		tk.set("/taxpayers/0/match", {"candidates": 0, "name_score": 0, "tin_match": null, "dob_match": null, "method": "TIN_NAME"}),
 		tk.set("/taxpayers/0/record", {"tin": null, "address_tax_years": [], "last_known_tax_year": null}),
 	])
-	gateway.decision.penalties == [] with input as request with data.registry.court_orders as tk.court_orders
+	gateway.decision.penalties == [] with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 
 test_review_pen_tags_when_a_human_may_release if {
 	request := tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/match/name_score", 0.9)])
-	[p.rule | some p in gateway.decision.penalties] == ["PEN-1", "PEN-2", "PEN-3"] with input as request with data.registry.court_orders as tk.court_orders
+	[p.rule | some p in gateway.decision.penalties] == ["PEN-1", "PEN-2", "PEN-3"] with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 
 test_allow_s06_whole_decision if {
@@ -74,7 +74,7 @@ test_allow_s06_whole_decision if {
 		}],
 		"obligations": ["ACCOUNTING_RECORD"],
 		"penalties": [_pen1, _pen2, _pen3],
-	} with input as tk.fbi_i2 with data.registry.court_orders as tk.court_orders
+	} with input as tk.with_facts(tk.fbi_i2) with data.registry.court_orders as tk.court_orders
 }
 
 test_deny_s10_whole_decision if {
@@ -97,11 +97,11 @@ test_deny_s10_whole_decision if {
 		}],
 		"obligations": ["ACCOUNTING_RECORD"],
 		"penalties": [_pen2],
-	} with input as tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/supplied/address", null)]) with data.registry.court_orders as tk.court_orders
+	} with input as tk.with_facts(tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/supplied/address", null)])) with data.registry.court_orders as tk.court_orders
 }
 
 test_deny_s02_whole_request_reasons if {
-	reasons := gateway.decision.reasons with input as tk.ice_1253 with data.registry.court_orders as tk.court_orders
+	reasons := gateway.decision.reasons with input as tk.with_facts(tk.ice_1253) with data.registry.court_orders as tk.court_orders
 	[r.rule | some r in reasons] == ["6103-I2-2", "INJ-1", "INJ-4"]
 	reasons[1].citation == "CTR v. IRS PI (21 Nov 2025); §6103(i)(2)(A) \"solely\""
 	startswith(reasons[1].message, "Preliminary injunction and §705 stay (CTR v. IRS, D.D.C. Nov. 21, 2025): IRS may not disclose")
@@ -155,13 +155,13 @@ test_deny_gw1_taxpayers_not_an_array if {
 
 # GW-11: a person not in the datastore and people denied on datastore facts get byte-identical answers.
 test_deny_gw11_not_found_and_denied_look_the_same if {
-	not_found := gateway.decision with input as tk.patched(tk.fbi_i2, [
+	not_found := gateway.decision with input as tk.with_facts(tk.patched(tk.fbi_i2, [
 		tk.set("/taxpayers/0/match", {"candidates": 0, "name_score": 0, "tin_match": null, "dob_match": null, "method": "TIN_NAME"}),
 		tk.set("/taxpayers/0/record", {"tin": null, "address_tax_years": [], "last_known_tax_year": null}),
-	])
+	]))
 		with data.registry.court_orders as tk.court_orders
-	flagged := gateway.decision with input as tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/record_flags/confidential_informant", true)]) with data.registry.court_orders as tk.court_orders
-	mismatch := gateway.decision with input as tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/match/tin_match", false)]) with data.registry.court_orders as tk.court_orders
+	flagged := gateway.decision with input as tk.with_facts(tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/record_flags/confidential_informant", true)])) with data.registry.court_orders as tk.court_orders
+	mismatch := gateway.decision with input as tk.with_facts(tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/match/tin_match", false)])) with data.registry.court_orders as tk.court_orders
 	every d in [flagged, mismatch] {
 		object.remove(d.subjects[0], ["findings"]) == object.remove(not_found.subjects[0], ["findings"])
 
@@ -172,15 +172,15 @@ test_deny_gw11_not_found_and_denied_look_the_same if {
 }
 
 test_deny_gw11_not_found_under_order_looks_like_uncovered_record if {
-	not_found := gateway.decision with input as tk.patched(tk.fbi_i1, [
+	not_found := gateway.decision with input as tk.with_facts(tk.patched(tk.fbi_i1, [
 		tk.set("/taxpayers/0/match", {"candidates": 0, "name_score": 0, "tin_match": null, "dob_match": null, "method": "TIN_NAME"}),
 		tk.set("/taxpayers/0/record", {"tin": null, "address_tax_years": [], "last_known_tax_year": null}),
-	])
+	]))
 		with data.registry.court_orders as tk.court_orders
-	old_address := gateway.decision with input as tk.patched(tk.fbi_i1, [
+	old_address := gateway.decision with input as tk.with_facts(tk.patched(tk.fbi_i1, [
 		tk.set("/taxpayers/0/record/address_tax_years", [2024]),
 		tk.set("/court_order/covered_taxable_periods", [2023]),
-	])
+	]))
 		with data.registry.court_orders as tk.court_orders
 	object.remove(old_address.subjects[0], ["findings"]) == object.remove(not_found.subjects[0], ["findings"])
 	not_found.subjects[0].reasons == [_uniform]

@@ -58,7 +58,7 @@ test_allow_accessors_total_for_missing_input if {
 }
 
 test_allow_registry_department if {
-	lib.department == "DOJ" with input as tk.fbi_i2 with data.registry.court_orders as tk.court_orders
-	lib.federal with input as tk.fbi_i2 with data.registry.court_orders as tk.court_orders
-	not lib.federal with input as tk.ca_ftb with data.registry.court_orders as tk.court_orders
+	lib.department == "DOJ" with input as tk.with_facts(tk.fbi_i2) with data.registry.court_orders as tk.court_orders
+	lib.federal with input as tk.with_facts(tk.fbi_i2) with data.registry.court_orders as tk.court_orders
+	not lib.federal with input as tk.with_facts(tk.ca_ftb) with data.registry.court_orders as tk.court_orders
 }

@@ -43,8 +43,39 @@ court_order := input.court_order if {
 }
 
 # METADATA
-# title: Statutes cited, trimmed, empty strings dropped
+# title: Statutes cited, trimmed, empty strings dropped (the raw text, for counting)
 statutes_cited := {trim_space(s) | some s in purpose.statutes_cited; filled(s)}
+
+# METADATA
+# title: The gateway's canonical fact of each cited statute (empty unless an array)
+# description: >-
+#   One entry per statutes_cited entry, made by the gateway (gateway/facts/statutes.py):
+#   citation (canonical, or null when the text could not be parsed), lookup (registry
+#   keys, most specific first) and immigration_title (Title 8 U.S.C. or C.F.R., or the
+#   INA, even when the rest could not be parsed).
+statute_facts := purpose.statutes if {
+	is_array(purpose.statutes)
+} else := []
+
+# METADATA
+# title: Registry facts of a cited statute (its most specific known lookup key)
+# description: Undefined when no lookup key of the fact is in the statute registry.
+statute_entry(fact) := entries[0] if {
+	entries := [data.registry.statutes[k] | some k in fact.lookup; data.registry.statutes[k]]
+	count(entries) > 0
+}
+
+# METADATA
+# title: Statute facts the registry does not know (unparsed, or not registered)
+unrecognised_statutes contains fact.text if {
+	some fact in statute_facts
+	filled(fact.text)
+	not statute_entry(fact)
+}
+
+# METADATA
+# title: Every cited statute is known to the statute registry
+all_statutes_recognised if count(unrecognised_statutes) == 0
 
 # METADATA
 # title: Planned onward sharing, as given
@@ -99,27 +130,92 @@ safeguards_current if {
 registry_safeguards_lapsed if agency.safeguards_status != "CURRENT"
 
 # METADATA
-# title: Registry facts of a cited statute (undefined when unknown)
-statute(citation) := data.registry.statutes[citation]
-
-# METADATA
 # title: A cited statute is criminal and not tax administration
 criminal_nontax_cited if {
-	some s in statutes_cited
-	statute(s).criminal == true
-	statute(s).tax_administration == false
+	some fact in statute_facts
+	entry := statute_entry(fact)
+	entry.criminal == true
+	entry.tax_administration == false
 }
 
 # METADATA
 # title: A cited statute concerns missing or exploited children
 child_exploitation_cited if {
-	some s in statutes_cited
-	statute(s).child_exploitation == true
+	some fact in statute_facts
+	statute_entry(fact).child_exploitation == true
 }
 
 # METADATA
+# scope: document
 # title: A cited statute is immigration-related
+# description: >-
+#   Any citation in Title 8 (the law of aliens and nationality) or of the INA, whatever
+#   its section and whether or not the registry knows it; or a registry entry marked
+#   immigration (e.g. 18 U.S.C. 1546, visa fraud).
 immigration_statute_cited if {
-	some s in statutes_cited
-	statute(s).immigration == true
+	some fact in statute_facts
+	fact.immigration_title == true
+}
+
+immigration_statute_cited if {
+	some fact in statute_facts
+	statute_entry(fact).immigration == true
+}
+
+# METADATA
+# title: A cited statute is criminal and immigration-related
+immigration_criminal_statute_cited if {
+	some fact in statute_facts
+	_immigration_fact(fact)
+	statute_entry(fact).criminal == true
+}
+
+# METADATA
+# scope: document
+# title: One statute fact is immigration-related
+_immigration_fact(fact) if fact.immigration_title == true
+
+_immigration_fact(fact) if statute_entry(fact).immigration == true
+
+# METADATA
+# title: Department of a registry entity (an agency's department, or the department itself)
+entity_department(entity) := data.registry.agencies[entity.id].department if {
+	entity.kind == "AGENCY"
+} else := entity.id if {
+	entity.kind == "DEPARTMENT"
+	data.registry.departments[entity.id]
+}
+
+# METADATA
+# scope: document
+# title: A registry entity is part of DHS
+entity_is_dhs(entity) if {
+	entity.kind == "AGENCY"
+	data.registry.agencies[entity.id].is_dhs == true
+}
+
+entity_is_dhs(entity) if {
+	entity.kind == "DEPARTMENT"
+	data.registry.departments[entity.id].is_dhs == true
+}
+
+# METADATA
+# title: The department a recipient's employer resolved to (undefined if unresolved)
+recipient_department(r) := entity_department(r.employer.resolved)
+
+# METADATA
+# title: The gateway's resolution of each planned onward recipient (empty unless an array)
+onward_facts := purpose.onward_sharing if {
+	is_array(purpose.onward_sharing)
+} else := []
+
+# METADATA
+# title: Every agency fact of the request (recipients' employers, onward sharing)
+agency_facts := array.concat([r.employer | some r in recipients], onward_facts)
+
+# METADATA
+# title: Agency names in the request that the registry does not resolve
+unresolved_agencies contains fact.text if {
+	some fact in agency_facts
+	not is_object(fact.resolved)
 }

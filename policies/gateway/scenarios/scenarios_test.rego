@@ -23,7 +23,7 @@ test_deny_s01_ice_civil_removal if {
 		"DENY",
 		["6103-I2-2:HR", "6103-I2-5b:D", "6103-I2-8:D", "INJ-1:D", "INJ-4:D"],
 		[tk.denied("TP-4004", ["6103-A:D", "GW-11:OBL"], ["6103-A:D", "GW-11:OBL"])],
-	) with input as request with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 
 # S02: ICE §1253(a)(1), facially complete, after the injunctions (§4.4).
@@ -32,7 +32,7 @@ test_deny_s02_ice_1253_enjoined if {
 		"DENY",
 		["6103-I2-2:HR", "INJ-1:D", "INJ-4:D"],
 		[tk.denied("TP-4004", ["GW-11:OBL"], ["GW-11:OBL"])],
-	) with input as tk.ice_1253 with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.ice_1253) with data.registry.court_orders as tk.court_orders
 }
 
 # S02 with both injunctions vacated: 6103-I2-2 and DHS-IMM-REVIEW send it to review (§4.4 point 5).
@@ -41,7 +41,7 @@ test_review_s02_ice_1253_injunctions_vacated if {
 		"REQUIRE_HUMAN_REVIEW",
 		["6103-I2-2:HR", "DHS-IMM-REVIEW:HR", "INJ-6:A", "INJ-6:A"],
 		[tk.subject("TP-4004", "REQUIRE_HUMAN_REVIEW", 2024, [], [], [])],
-	) with input as tk.ice_1253 with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.ice_1253) with data.registry.court_orders as tk.court_orders
 		with data.registry.court_orders as tk.vacated(["CTR-PI", "CEDC-PI"], "2026-03-01T12:00:00-05:00")
 }
 
@@ -51,7 +51,7 @@ test_allow_s03_fbi_i1_order if {
 		"ALLOW",
 		[],
 		[tk.subject("TP-2002", "ALLOW", 2024, [], ["6103-I1-OK:A"], ["6103-I1-OK:A"])],
-	) with input as tk.fbi_i1 with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.fbi_i1) with data.registry.court_orders as tk.court_orders
 }
 
 # S04: order expired before decision time.
@@ -64,7 +64,7 @@ test_deny_s04_order_expired if {
 		"DENY",
 		["6103-I1-4:D"],
 		[tk.denied("TP-2002", ["6103-A:D", "GW-11:OBL"], ["6103-A:D", "GW-11:OBL"])],
-	) with input as request with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 
 # S05: taxpayer not covered by the order.
@@ -79,7 +79,7 @@ test_deny_s05_taxpayer_not_covered if {
 		"DENY",
 		[],
 		[tk.denied("TP-3003", ["6103-A:D", "6103-I1-5:D", "GW-11:OBL"], ["6103-A:D", "6103-I1-5:D", "GW-11:OBL"])],
-	) with input as request with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 
 # S06: valid (i)(2) request.
@@ -88,7 +88,7 @@ test_allow_s06_fbi_i2 if {
 		"ALLOW",
 		[],
 		[tk.subject("TP-1001", "ALLOW", 2024, [], ["6103-I2-OK:A"], ["6103-I2-OK:A"])],
-	) with input as tk.fbi_i2 with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.fbi_i2) with data.registry.court_orders as tk.court_orders
 }
 
 # S07: taxable periods "ALL".
@@ -97,7 +97,7 @@ test_deny_s07_periods_all if {
 		"DENY",
 		[],
 		[tk.denied("TP-1001", ["6103-A:D", "6103-I2-4:D", "GW-11:OBL"], ["6103-A:D", "6103-I2-4:D", "GW-11:OBL"])],
-	) with input as tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/taxable_periods", "ALL")]) with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/taxable_periods", "ALL")])) with data.registry.court_orders as tk.court_orders
 }
 
 # S08: no specific reason.
@@ -106,7 +106,7 @@ test_deny_s08_no_reason if {
 		"DENY",
 		[],
 		[tk.denied("TP-1001", ["6103-A:D", "6103-I2-6:D", "GW-11:OBL"], ["6103-A:D", "6103-I2-6:D", "GW-11:OBL"])],
-	) with input as tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/specific_reason", "")]) with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/specific_reason", "")])) with data.registry.court_orders as tk.court_orders
 }
 
 # S09: no statute cited.
@@ -115,7 +115,7 @@ test_deny_s09_no_statute if {
 		"DENY",
 		["6103-I2-5:D"],
 		[tk.denied("TP-1001", ["6103-A:D", "GW-11:OBL"], ["6103-A:D", "GW-11:OBL"])],
-	) with input as tk.patched(tk.fbi_i2, [tk.set("/purpose/statutes_cited", [])]) with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.patched(tk.fbi_i2, [tk.set("/purpose/statutes_cited", [])])) with data.registry.court_orders as tk.court_orders
 }
 
 # S10: name and SSN only, no address (CTR, 26 Feb 2026).
@@ -124,7 +124,7 @@ test_deny_s10_no_address if {
 		"DENY",
 		[],
 		[tk.denied("TP-1001", ["6103-A:D", "6103-I2-3:D", "GW-11:OBL"], ["6103-A:D", "6103-I2-3:D", "GW-11:OBL"])],
-	) with input as tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/supplied/address", null)]) with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/supplied/address", null)])) with data.registry.court_orders as tk.court_orders
 }
 
 # S11: signed by a Special Agent in Charge.
@@ -133,7 +133,7 @@ test_deny_s11_sac_signer if {
 		"DENY",
 		["6103-I2-2:D"],
 		[tk.denied("TP-1001", ["6103-A:D", "GW-11:OBL"], ["6103-A:D", "GW-11:OBL"])],
-	) with input as tk.patched(tk.fbi_i2, [tk.set("/requester/signer", tk.signer("fbi-sac-baltimore"))]) with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.patched(tk.fbi_i2, [tk.set("/requester/signer", tk.signer("fbi-sac-baltimore"))])) with data.registry.court_orders as tk.court_orders
 }
 
 # S12: DEA Administrator, 21 U.S.C. 841(a).
@@ -145,7 +145,7 @@ test_allow_s12_dea_administrator if {
 		"ALLOW",
 		[],
 		[tk.subject("TP-1001", "ALLOW", 2024, [], ["6103-I2-OK:A"], ["6103-I2-OK:A"])],
-	) with input as request with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 
 # S13: bulk request, identical reasons, one case number, one recipient with caseload 1,200.
@@ -155,7 +155,7 @@ test_deny_s13_bulk_boilerplate if {
 	request := tk.patched(tk.with_taxpayers(tk.fbi_i2, tk.batch(tk.fbi_i2, 150, "Associated with the investigation.")), [
 		tk.set("/requester/recipients", tk.recipients("DOJ", [1200])),
 	])
-	decision := tk.summary(gateway.decision) with input as request with data.registry.court_orders as tk.court_orders
+	decision := tk.summary(gateway.decision) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 	decision.outcome == "DENY"
 	decision.reasons == ["6103-I2-7:D", "GW-9a:HR", "GW-9b:D"]
 	count(decision.subjects) == 150
@@ -177,7 +177,7 @@ test_deny_s14_weak_match if {
 		"DENY",
 		[],
 		[tk.denied("TP-1001", ["6103-I2-10:D", "GW-11:OBL"], ["GW-11:OBL"])],
-	) with input as request with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 
 # S15: extra fields requested: address only, the rest withheld.
@@ -188,7 +188,7 @@ test_allow_s15_redaction if {
 		"ALLOW_WITH_REDACTION",
 		[],
 		[tk.subject("TP-1001", "ALLOW_WITH_REDACTION", 2024, ["BANK_ACCOUNT", "FILING_STATUS", "INCOME", "TIN"], findings, findings)],
-	) with input as request with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 
 # S16: California Franchise Tax Board under (d).
@@ -197,7 +197,7 @@ test_allow_s16_state_tax_agency if {
 		"ALLOW",
 		[],
 		[tk.subject("TP-1001", "ALLOW", 2024, [], ["6103-D-1:A"], ["6103-D-1:A"])],
-	) with input as tk.ca_ftb with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.ca_ftb) with data.registry.court_orders as tk.court_orders
 }
 
 # S17: DOGE bulk request without a basis (50,000 taxpayers in §4.2, 150 here, see S13).
@@ -210,9 +210,9 @@ test_deny_s17_doge_bulk if {
 		tk.set("/purpose/case_or_proceeding_no", null),
 		tk.set("/requester/recipients", tk.recipients("UNKNOWN", [50000])),
 	])
-	decision := tk.summary(gateway.decision) with input as request with data.registry.court_orders as tk.court_orders
+	decision := tk.summary(gateway.decision) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 	decision.outcome == "DENY"
-	decision.reasons == ["6103-P4-1:D", "GW-4:D", "GW-5:D", "GW-6:D", "GW-9a:HR", "GW-9b:D"]
+	decision.reasons == ["6103-P4-1:D", "GW-14:HR", "GW-4:D", "GW-5:D", "GW-6:D", "GW-9a:HR", "GW-9b:D"]
 	count(decision.subjects) == 150
 	every s in decision.subjects {
 		s.outcome == "DENY"
@@ -231,7 +231,7 @@ test_deny_s18_replay if {
 		"DENY",
 		["GW-3:D"],
 		[tk.denied("TP-1001", ["GW-11:OBL"], ["GW-11:OBL"])],
-	) with input as request with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 
 # S19: invalid signature.
@@ -240,7 +240,7 @@ test_deny_s19_bad_signature if {
 		"DENY",
 		["GW-2:D"],
 		[tk.denied("TP-1001", ["GW-11:OBL"], ["GW-11:OBL"])],
-	) with input as tk.patched(tk.fbi_i2, [tk.set("/signature_valid", false)]) with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.patched(tk.fbi_i2, [tk.set("/signature_valid", false)])) with data.registry.court_orders as tk.court_orders
 }
 
 # S20: the August 2025 ICE bulk request, replayed at 2025-08-06 (1.28 M entries in §4.2,
@@ -258,7 +258,7 @@ test_deny_s20_historical_ice_bulk if {
 			"attested_open_caseload": 1280000,
 		}]),
 	])
-	decision := tk.summary(gateway.decision) with input as request with data.registry.court_orders as tk.court_orders
+	decision := tk.summary(gateway.decision) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 	decision.outcome == "DENY"
 	decision.reasons == ["6103-I2-2:HR", "6103-I2-7:D", "DHS-IMM-REVIEW:HR", "GW-9a:HR", "GW-9b:D"]
 	count(decision.subjects) == 120
@@ -280,7 +280,7 @@ test_allow_s21_education_m4 if {
 		"ALLOW",
 		[],
 		[tk.subject("TP-1001", "ALLOW", 2024, [], ["6103-M4-1:A"], ["6103-M4-1:A"])],
-	) with input as tk.ed_m4 with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.ed_m4) with data.registry.court_orders as tk.court_orders
 }
 
 # S22: Bureau of the Fiscal Service under (m)(2), income requested too.
@@ -290,7 +290,7 @@ test_allow_s22_fiscal_service_m2 if {
 		"ALLOW_WITH_REDACTION",
 		[],
 		[tk.subject("TP-1001", "ALLOW_WITH_REDACTION", 2024, ["INCOME"], findings, findings)],
-	) with input as tk.bfs_m2 with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.bfs_m2) with data.registry.court_orders as tk.court_orders
 }
 
 # S23: SSA under (m)(7).
@@ -299,7 +299,7 @@ test_allow_s23_ssa_m7 if {
 		"ALLOW",
 		[],
 		[tk.subject("TP-1001", "ALLOW", 2024, [], ["6103-M7-1:A"], ["6103-M7-1:A"])],
-	) with input as tk.ssa_m7 with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.ssa_m7) with data.registry.court_orders as tk.court_orders
 }
 
 # S24: U.S. Marshals Service under an (i)(5) order.
@@ -308,7 +308,7 @@ test_allow_s24_marshals_i5 if {
 		"ALLOW",
 		[],
 		[tk.subject("TP-2002", "ALLOW", 2024, [], ["6103-I5-1:A"], ["6103-I5-1:A"])],
-	) with input as tk.usms_i5 with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.usms_i5) with data.registry.court_orders as tk.court_orders
 }
 
 # S25: a new federal office without safeguards.
@@ -320,7 +320,7 @@ test_deny_s25_no_safeguards if {
 		"DENY",
 		["6103-P4-1:D", "GW-6:D"],
 		[tk.denied("TP-1001", ["GW-11:OBL"], ["GW-11:OBL"])],
-	) with input as request with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 
 # S26: (i)(3)(A) requested by the FBI.
@@ -329,7 +329,7 @@ test_deny_s26_i3a_requested if {
 		"DENY",
 		["6103-I3-1:D"],
 		[tk.denied("TP-1001", ["6103-A:D", "GW-11:OBL"], ["6103-A:D", "GW-11:OBL"])],
-	) with input as tk.patched(tk.fbi_i2, [tk.set("/legal_basis", "6103_i_3_A")]) with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.patched(tk.fbi_i2, [tk.set("/legal_basis", "6103_i_3_A")])) with data.registry.court_orders as tk.court_orders
 }
 
 # S27: Baltimore City Police claiming (i)(2) for a burglary case.
@@ -340,9 +340,9 @@ test_deny_s27_local_police if {
 	])
 	tk.summary(gateway.decision) == tk.expect(
 		"DENY",
-		["6103-I2-2:D", "6103-I2-5b:D", "6103-P4-1:D", "GW-4:D", "GW-5:D", "GW-6:D"],
+		["6103-I2-2:D", "6103-P4-1:D", "GW-13:HR", "GW-4:D", "GW-5:D", "GW-6:D"],
 		[tk.denied("TP-1001", ["6103-A:D", "GW-11:OBL"], ["6103-A:D", "GW-11:OBL"])],
-	) with input as request with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 
 # S28: tax evasion is a tax matter, not (i)(2).
@@ -351,7 +351,7 @@ test_deny_s28_tax_statute if {
 		"DENY",
 		["6103-I2-5b:D"],
 		[tk.denied("TP-1001", ["6103-A:D", "GW-11:OBL"], ["6103-A:D", "GW-11:OBL"])],
-	) with input as tk.patched(tk.fbi_i2, [tk.set("/purpose/statutes_cited", ["26 U.S.C. 7201"])]) with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.patched(tk.fbi_i2, [tk.set("/purpose/statutes_cited", ["26 U.S.C. 7201"])])) with data.registry.court_orders as tk.court_orders
 }
 
 # S29: FBI request that would pass the address on to ICE ERO for removal.
@@ -365,7 +365,7 @@ test_deny_s29_onward_to_dhs if {
 		"DENY",
 		["6103-I2-8:D", "INJ-1:D"],
 		[tk.denied("TP-1001", ["6103-A:D", "GW-11:OBL"], ["6103-A:D", "GW-11:OBL"])],
-	) with input as request with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 
 # S30: placeholder address "Don't Care", ZIP 12345.
@@ -377,7 +377,7 @@ test_deny_s30_placeholder_address if {
 		"DENY",
 		[],
 		[tk.denied("TP-1001", ["6103-A:D", "6103-I2-3:D", "GW-11:OBL"], ["6103-A:D", "6103-I2-3:D", "GW-11:OBL"])],
-	) with input as request with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 
 # S31: Texas Comptroller sharing with State police for immigration cooperation.
@@ -386,7 +386,7 @@ test_deny_s31_state_onward_sharing if {
 		"DENY",
 		["6103-D-2:D"],
 		[tk.denied("TP-1001", ["6103-A:D", "GW-11:OBL"], ["6103-A:D", "GW-11:OBL"])],
-	) with input as tk.tx_cpa_onward with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.tx_cpa_onward) with data.registry.court_orders as tk.court_orders
 }
 
 # S32: CBP, 8 U.S.C. 1325(a), signed by the DHS Secretary.
@@ -399,7 +399,7 @@ test_deny_s32_cbp_improper_entry if {
 		"DENY",
 		["INJ-1:D", "INJ-4:D"],
 		[tk.denied("TP-4004", ["GW-11:OBL"], ["GW-11:OBL"])],
-	) with input as request with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 
 # S33: (i)(1) order covering all return information; the gateway still releases the address only.
@@ -413,7 +413,7 @@ test_allow_s33_i1_all_return_info if {
 		"ALLOW_WITH_REDACTION",
 		[],
 		[tk.subject("TP-2002", "ALLOW_WITH_REDACTION", 2024, ["DEPENDENTS", "INCOME"], findings, findings)],
-	) with input as request with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 
 # S34: terrorism request under (i)(7)(A).
@@ -422,5 +422,5 @@ test_review_s34_terrorism if {
 		"REQUIRE_HUMAN_REVIEW",
 		["6103-I7-1:HR"],
 		[tk.subject("TP-1001", "REQUIRE_HUMAN_REVIEW", 2024, [], [], [])],
-	) with input as tk.fbi_i7a with data.registry.court_orders as tk.court_orders
+	) with input as tk.with_facts(tk.fbi_i7a) with data.registry.court_orders as tk.court_orders
 }

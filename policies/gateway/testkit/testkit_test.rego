@@ -54,15 +54,108 @@ summary(d) := {
 }
 
 # METADATA
-# title: Summary of the decision for a request
+# title: Summary of the decision for a request (its facts made from its raw fields)
 decide(request) := result if {
+	result := summary(data.gateway.decision) with input as with_facts(request) with data.registry.court_orders as court_orders
+}
+
+# METADATA
+# title: Summary of the decision for a request taken as it is (facts included)
+decide_as_is(request) := result if {
 	result := summary(data.gateway.decision) with input as request with data.registry.court_orders as court_orders
 }
 
 # METADATA
 # title: Summary of the decision for a request under the given court orders
 decide_with_orders(request, orders) := result if {
-	result := summary(data.gateway.decision) with input as request with data.registry.court_orders as orders
+	result := summary(data.gateway.decision) with input as with_facts(request) with data.registry.court_orders as orders
+}
+
+# METADATA
+# title: The request with the gateway's facts made from its raw fields
+# description: >-
+#   What gateway/facts does for the spellings these tests use: a statute already written
+#   as a canonical U.S.C. citation, an agency name written as a registry id or alias.
+#   Other spellings are the Python tests' job (tests/unit/facts); a test that needs a
+#   particular fact sets it and decides with decide_as_is.
+with_facts(doc) := json.patch(doc, array.concat(_recipient_fact_ops(doc), _purpose_fact_ops(doc)))
+
+# METADATA
+# title: Patch operations that set each recipient's employer fact
+_recipient_fact_ops(doc) := [{"op": "add", "path": sprintf("/requester/recipients/%d/employer", [i]), "value": agency_fact(r.employer_agency)} |
+	some i, r in doc.requester.recipients
+	is_object(r)
+]
+
+# METADATA
+# title: Patch operations that set the purpose's statute and onward-sharing facts
+_purpose_fact_ops(doc) := [op |
+	some [field, raw, make] in [
+		["statutes", "statutes_cited", "statute"],
+		["onward_sharing", "onward_sharing_to", "agency"],
+	]
+	is_object(doc.purpose)
+	is_array(doc.purpose[raw])
+	op := {"op": "add", "path": sprintf("/purpose/%s", [field]), "value": [_fact(make, x) | some x in doc.purpose[raw]]}
+]
+
+# METADATA
+# scope: document
+# title: A fact of the given kind
+_fact("statute", text) := statute_fact(text)
+
+_fact("agency", text) := agency_fact(text)
+
+# METADATA
+# title: The statute fact of a canonical U.S.C. citation ("8 U.S.C. 1253(a)(1)"), or an unparsed one
+statute_fact(text) := {
+	"text": text,
+	"citation": lookup[0],
+	"title": to_number(m[1]),
+	"code": "U.S.C.",
+	"section": section,
+	"subsections": subs,
+	"lookup": lookup,
+	"immigration_title": m[1] == "8",
+} if {
+	m := regex.find_all_string_submatch_n(`^(\d+) U\.S\.C\. ([0-9a-zA-Z-]+)((?:\([a-zA-Z0-9]+\))*)$`, text, 1)[0]
+	section := lower(m[2])
+	subs := [lower(x[1]) | some x in regex.find_all_string_submatch_n(`\(([a-zA-Z0-9]+)\)`, m[3], -1)]
+	lookup := [concat("", array.concat([m[1], " U.S.C. ", section], [sprintf("(%s)", [x]) | some x in array.slice(subs, 0, n)])) |
+		some k in numbers.range(0, count(subs))
+		n := count(subs) - k
+	]
+} else := {
+	"text": text, "citation": citation, "title": null, "code": m[1], "section": m[2],
+	"subsections": [], "lookup": [citation], "immigration_title": false,
+} if {
+	# another code's citation: capitals, no periods or commas ("CAL REV & TAX CODE 19087")
+	flat := trim_space(regex.replace(upper(regex.replace(text, `[.,]`, " ")), ` +`, " "))
+	m := regex.find_all_string_submatch_n(`^(.* CODE(?: [A-Z &'-]+?)?) ([0-9][0-9a-zA-Z-]*)$`, flat, 1)[0]
+	citation := concat(" ", [m[1], lower(m[2])])
+} else := {
+	"text": text, "citation": null, "title": null, "code": null, "section": null,
+	"subsections": [], "lookup": [], "immigration_title": false,
+}
+
+# METADATA
+# title: The agency fact of a name written as a registry id or alias (case ignored)
+agency_fact(text) := {"text": text, "resolved": entity, "mentions": [entity]} if {
+	entity := _entity(upper(text))
+} else := {"text": text, "resolved": null, "mentions": []}
+
+# METADATA
+# title: The registry entity an upper-case id or alias designates
+_entity(name) := {"kind": "AGENCY", "id": name} if {
+	data.registry.agencies[name]
+} else := {"kind": "DEPARTMENT", "id": name} if {
+	data.registry.departments[name]
+} else := {"kind": "AGENCY", "id": id} if {
+	some id, entry in data.registry.agencies
+	name in {upper(a) | some a in entry.aliases}
+} else := {"kind": "DEPARTMENT", "id": id} if {
+	some id, entry in data.registry.departments
+	name in {upper(a) | some a in entry.aliases}
 }
 
 # METADATA

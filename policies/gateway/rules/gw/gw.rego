@@ -128,6 +128,31 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 obligations contains "ACCOUNTING_RECORD"
 
 # METADATA
+# title: A cited statute is not recognised
+# description: >-
+#   The gateway could not parse a cited statute into a canonical citation, or the
+#   statute registry knows neither it nor a section it belongs to. Neither an allow
+#   nor a denial that the matter "is not criminal": a person identifies the statute.
+# custom:
+#   rule_id: GW-13
+#   outcome: REQUIRE_HUMAN_REVIEW
+#   citation: §6103(i)(1)(A)(i), (i)(2)(B)(iii); policy (unknown statute)
+#   message: A cited statute could not be identified; a disclosure officer must identify it before any release.
+request_findings contains lib.finding(rego.metadata.rule()) if count(lib.unrecognised_statutes) > 0
+
+# METADATA
+# title: An agency named in the request is not recognised
+# description: >-
+#   A recipient's employer or an onward recipient does not resolve to an entry of the
+#   agency or department registry (after the gateway's spelling-blind resolution).
+# custom:
+#   rule_id: GW-14
+#   outcome: REQUIRE_HUMAN_REVIEW
+#   citation: §6103(a), (p)(4); policy (unknown recipient agency)
+#   message: An agency named in the request could not be identified; a disclosure officer must identify it before any release.
+request_findings contains lib.finding(rego.metadata.rule()) if count(lib.unresolved_agencies) > 0
+
+# METADATA
 # title: Fields other than the last known address withheld
 # custom:
 #   rule_id: GW-8
@@ -192,8 +217,10 @@ _signer_on_file if {
 
 # METADATA
 # scope: document
-# title: An official of this agency, or of its department's headquarters, may sign
+# title: An official of this agency, of the agency it is part of, or of its department's headquarters, may sign
 _may_sign_for(agency_id) if agency_id == lib.requester.agency_id
+
+_may_sign_for(agency_id) if lib.agency.parent == agency_id
 
 _may_sign_for(agency_id) if {
 	headquarters := data.registry.agencies[agency_id]

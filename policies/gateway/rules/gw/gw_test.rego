@@ -30,6 +30,8 @@ _malformed := {
 	"claim reference a number": [tk.set("/purpose/claim_reference", 5)],
 	"court order without its keys": [tk.set("/court_order", {"order_type": "EX_PARTE_6103_I_1"})],
 	"order issued on a day that does not exist": [tk.set("/court_order", object.union(tk.fbi_i1.court_order, {"issued_at": "2026-02-30T10:00:00-05:00"}))],
+	"order without its discrepancies": [tk.set("/court_order", object.remove(tk.fbi_i1.court_order, ["discrepancies"]))],
+	"discrepancies as a string": [tk.set("/court_order", object.union(tk.fbi_i1.court_order, {"discrepancies": "judge"}))],
 	"no taxpayers": [tk.set("/taxpayers", []), tk.set("/bulk_count", 0)],
 	"taxpayer not an object": [tk.set("/taxpayers", [1])],
 	"blank ref": [tk.set("/taxpayers/0/ref", "")],
@@ -53,7 +55,7 @@ test_deny_gw1_each_malformed_input if {
 
 test_allow_gw1_fixtures_are_well_formed if {
 	every fixture in [tk.fbi_i2, tk.fbi_i1, tk.ice_1253] {
-		count(gw.malformed) == 0 with input as fixture with data.registry.court_orders as tk.court_orders
+		count(gw.malformed) == 0 with input as tk.with_facts(fixture) with data.registry.court_orders as tk.court_orders
 	}
 }
 
@@ -81,18 +83,18 @@ test_deny_gw1_subject_listed_twice if {
 		tk.denied("TP-1001", ["6103-I2-6:HR", "GW-11:OBL"], ["6103-I2-6:HR", "GW-11:OBL"]),
 		tk.denied("TP-1001-B", ["6103-I2-6:HR", "GW-11:OBL"], ["6103-I2-6:HR", "GW-11:OBL"]),
 	])
-	gw.malformed == {"taxpayers: a subject is listed twice"} with input as tk.with_taxpayers(tk.fbi_i2, [tk.fbi_i2.taxpayers[0], twice]) with data.registry.court_orders as tk.court_orders
+	gw.malformed == {"taxpayers: a subject is listed twice"} with input as tk.with_facts(tk.with_taxpayers(tk.fbi_i2, [tk.fbi_i2.taxpayers[0], twice])) with data.registry.court_orders as tk.court_orders
 }
 
 test_deny_gw1_same_name_and_address_twice_without_tin if {
 	no_tin := json.patch(tk.fbi_i2.taxpayers[0], [tk.set("/supplied/tin", null)])
 	again := json.patch(no_tin, [tk.set("/ref", "TP-1001-B"), tk.set("/supplied/name/first", "JORDAN")])
-	gw.malformed == {"taxpayers: a subject is listed twice"} with input as tk.with_taxpayers(tk.fbi_i2, [no_tin, again]) with data.registry.court_orders as tk.court_orders
+	gw.malformed == {"taxpayers: a subject is listed twice"} with input as tk.with_facts(tk.with_taxpayers(tk.fbi_i2, [no_tin, again])) with data.registry.court_orders as tk.court_orders
 }
 
 test_deny_gw1_ref_used_twice if {
 	other := json.patch(tk.fbi_i2.taxpayers[0], [tk.set("/supplied/tin", "987-65-4321")])
-	gw.malformed == {"taxpayers: a ref is used twice"} with input as tk.with_taxpayers(tk.fbi_i2, [tk.fbi_i2.taxpayers[0], other]) with data.registry.court_orders as tk.court_orders
+	gw.malformed == {"taxpayers: a ref is used twice"} with input as tk.with_facts(tk.with_taxpayers(tk.fbi_i2, [tk.fbi_i2.taxpayers[0], other])) with data.registry.court_orders as tk.court_orders
 }
 
 test_deny_gw2_signature_invalid if {
@@ -116,7 +118,7 @@ test_deny_gw2_unregistered_official if {
 
 test_allow_gw2_department_head_signs_for_component if {
 	request := tk.patched(tk.fbi_i2, [tk.set("/requester/signer", tk.signer("dhs-secretary"))])
-	count(gw.request_findings) == 0 with input as tk.as_agency(tk.ice_1253, "DHS-CBP", "dhs-secretary") with data.registry.court_orders as tk.court_orders
+	count(gw.request_findings) == 0 with input as tk.with_facts(tk.as_agency(tk.ice_1253, "DHS-CBP", "dhs-secretary")) with data.registry.court_orders as tk.court_orders
 	"GW-2:D" in tk.decide(request).reasons
 }
 
@@ -133,7 +135,7 @@ test_deny_gw3_nonce_seen if {
 test_deny_gw3b_duplicate if {
 	request := tk.patched(tk.fbi_i2, [tk.set("/duplicate_of", {"request_id": "FBI-BA-2026-0142-R0", "decided_at": "2026-03-02T09:12:00-05:00"})])
 	tk.decide(request) == tk.expect("DENY", ["GW-3b:D"], _denied)
-	some f in gw.request_findings with input as request with data.registry.court_orders as tk.court_orders
+	some f in gw.request_findings with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 	f.message == "Duplicate of request FBI-BA-2026-0142-R0 decided at 2026-03-02T09:12:00-05:00; no second disclosure."
 }
 

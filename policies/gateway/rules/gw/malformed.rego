@@ -44,6 +44,14 @@ malformed contains "taxpayers: a subject is listed twice" if {
 	count(keys) != count({k | some k in keys})
 }
 
+malformed contains "purpose.statutes: not one fact per cited statute" if {
+	count(lib.statute_facts) != count(object.get(lib.purpose, "statutes_cited", []))
+}
+
+malformed contains "purpose.onward_sharing: not one fact per onward recipient" if {
+	count(lib.onward_facts) != count(object.get(lib.purpose, "onward_sharing_to", []))
+}
+
 malformed contains "bulk_count: not the number of taxpayers" if {
 	not input.bulk_count == count(lib.taxpayers)
 }

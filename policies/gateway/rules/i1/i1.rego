@@ -44,6 +44,23 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 }
 
 # METADATA
+# title: The order as presented differs from the verified record
+# description: >-
+#   The gateway built the order from its court-order registry (found by court
+#   and docket number) and lists every field where the request said otherwise;
+#   the record decides, and a person looks at why the agency's copy differs.
+# custom:
+#   rule_id: 6103-I1-1c
+#   outcome: REQUIRE_HUMAN_REVIEW
+#   citation: §6103(i)(1)(A); (p)(1)
+#   message: The court order as presented differs from the verified record.
+request_findings contains lib.finding(rego.metadata.rule()) if {
+	_order_basis
+	order := lib.court_order
+	count(order.discrepancies) > 0
+}
+
+# METADATA
 # title: Order not from a Federal district or magistrate judge
 # custom:
 #   rule_id: 6103-I1-2
@@ -182,8 +199,32 @@ release_year[i] := _latest_covered_year(lib.court_order, t) if {
 #   message: Order/request not tied to a specifically designated non-tax Federal criminal statute.
 request_findings contains lib.finding(rego.metadata.rule()) if {
 	_applies
+	lib.all_statutes_recognised
 	not lib.criminal_nontax_cited
 	not lib.child_exploitation_cited
+}
+
+# METADATA
+# title: Purpose or nature not a non-tax criminal matter
+# description: >-
+#   (i)(1) serves a non-tax Federal criminal matter only: the enforcement nature must
+#   be CRIMINAL and the purpose a criminal category (civil immigration enforcement,
+#   remediation, claim collection and the like are not).
+# custom:
+#   rule_id: 6103-I1-10
+#   outcome: DENY
+#   citation: §6103(i)(1)(A)(i), (iii) ("solely for the use ... in")
+#   message: §6103(i)(1) is limited to non-tax Federal criminal matters; the purpose or its nature is not one.
+request_findings contains lib.finding(rego.metadata.rule()) if {
+	_applies
+	not _criminal_purpose
+}
+
+# METADATA
+# title: The purpose is a criminal category and its nature criminal
+_criminal_purpose if {
+	lib.purpose.enforcement_nature == "CRIMINAL"
+	lib.purpose.category in lib.criminal_categories
 }
 
 # METADATA
@@ -335,7 +376,7 @@ _recipients_within(order) if {
 	named := {lib.squash(n) | some n in order.named_recipients}
 	every r in lib.recipients {
 		r.is_employee == true
-		r.employer_agency == lib.department
+		lib.recipient_department(r) == lib.department
 		r.personally_directly_engaged == true
 		lib.squash(r.name) in named
 	}

@@ -25,6 +25,23 @@ test_review_i1_1b_not_verified if {
 	tk.decide(_order({"verified_with_court": false})) == tk.expect("REQUIRE_HUMAN_REVIEW", ["6103-I1-1b:HR"], _review)
 }
 
+test_review_i1_1c_presented_order_differs_from_the_record if {
+	every fields in [["judge"], ["covered_tins", "expires_at"]] {
+		tk.decide(_order({"discrepancies": fields})) == tk.expect("REQUIRE_HUMAN_REVIEW", ["6103-I1-1c:HR"], _review)
+	}
+}
+
+test_review_i1_1c_also_judges_i5_orders if {
+	request := tk.patched(tk.usms_i5, [tk.set("/court_order/discrepancies", ["named_recipients"])])
+	decision := tk.decide(request)
+	decision.outcome == "REQUIRE_HUMAN_REVIEW"
+	decision.reasons == ["6103-I1-1c:HR"]
+}
+
+test_allow_i1_1c_no_discrepancy_no_finding if {
+	tk.decide(_order({"discrepancies": []})) == tk.expect("ALLOW", [], _allowed)
+}
+
 test_deny_i1_2_not_a_federal_judge if {
 	every changes in [
 		{"court_type": "STATE_COURT", "judge_type": "STATE_JUDGE"},
@@ -162,7 +179,7 @@ test_allow_i1_9_identity_covers_address if {
 }
 
 test_allow_i1_ok_message_names_docket if {
-	some s in data.gateway.decision.subjects with input as tk.fbi_i1 with data.registry.court_orders as tk.court_orders
+	some s in data.gateway.decision.subjects with input as tk.with_facts(tk.fbi_i1) with data.registry.court_orders as tk.court_orders
 	s.findings[0].message == "Disclosed under ex parte order 1:26-mj-00077."
 }
 

@@ -97,7 +97,10 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 
 # METADATA
 # title: No non-tax Federal criminal statute cited
-# description: Every cited statute is non-criminal, tax administration, or unknown to the statute registry.
+# description: >-
+#   Every cited statute is known to the statute registry, and each is non-criminal or
+#   tax administration. An unknown statute is not a denial (GW-13 sends it to review):
+#   the agency's matter may be criminal under a law the registry lacks.
 # custom:
 #   rule_id: 6103-I2-5b
 #   outcome: DENY
@@ -106,6 +109,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 request_findings contains lib.finding(rego.metadata.rule()) if {
 	_applies
 	count(lib.statutes_cited) > 0
+	lib.all_statutes_recognised
 	not lib.criminal_nontax_cited
 }
 
@@ -122,8 +126,8 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   message: Cited criminal statute cannot apply to this taxpayer on the facts supplied.
 subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 	_applies
-	some s in lib.statutes_cited
-	days := lib.statute(s).elements.days_after_final_order
+	some fact in lib.statute_facts
+	days := lib.statute_entry(fact).elements.days_after_final_order
 	some i, t in lib.taxpayers
 	not _removal_period_elapsed(t, days)
 }
@@ -326,7 +330,7 @@ _recipients_engaged if {
 	count(lib.recipients) > 0
 	every r in lib.recipients {
 		r.is_employee == true
-		r.employer_agency == lib.department
+		lib.recipient_department(r) == lib.department
 		r.personally_directly_engaged == true
 		is_number(r.attested_open_caseload)
 		r.attested_open_caseload <= data.params.CASELOAD_DENY

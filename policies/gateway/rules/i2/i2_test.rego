@@ -107,9 +107,21 @@ test_deny_i2_5_no_statute if {
 	}
 }
 
-test_deny_i2_5b_unknown_statute_is_not_criminal if {
-	request := tk.patched(tk.fbi_i2, [tk.set("/purpose/statutes_cited", ["18 USC 2113(a)"])])
-	tk.decide(request) == tk.expect("DENY", ["6103-I2-5b:D"], _family_denied)
+# An unknown statute is a question for a person, not a finding that the matter is not criminal.
+test_review_gw13_unknown_statute_is_not_called_non_criminal if {
+	every statute in ["18 U.S.C. 9999", "Criminal Code of Ruritania art. 5"] {
+		request := tk.patched(tk.fbi_i2, [tk.set("/purpose/statutes_cited", [statute])])
+		tk.decide(request) == tk.expect(
+			"REQUIRE_HUMAN_REVIEW", ["GW-13:HR"],
+			[tk.subject("TP-1001", "REQUIRE_HUMAN_REVIEW", 2024, [], [], [])],
+		)
+	}
+}
+
+# A known non-criminal statute beside an unknown one: still not called non-criminal.
+test_review_gw13_unknown_beside_non_criminal_statute if {
+	request := tk.patched(tk.fbi_i2, [tk.set("/purpose/statutes_cited", ["26 U.S.C. 7201", "18 U.S.C. 9999"])])
+	tk.decide(request).reasons == ["GW-13:HR"]
 }
 
 test_allow_i2_5b_tax_and_nontax_statutes if {

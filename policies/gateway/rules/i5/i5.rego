@@ -27,6 +27,26 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 }
 
 # METADATA
+# title: Use beyond locating the fugitive
+# description: Onward sharing planned, or downstream civil use declared.
+# custom:
+#   rule_id: 6103-I5-3
+#   outcome: DENY
+#   citation: §6103(i)(5)(A) ("solely for the purpose of locating"); §7213(a)(1)
+#   message: (i)(5) information may be used solely to locate the fugitive; onward sharing or civil use declared.
+request_findings contains lib.finding(rego.metadata.rule()) if {
+	_applies
+	not _solely_locating
+}
+
+# METADATA
+# title: No onward sharing and no civil use
+_solely_locating if {
+	lib.no_onward_sharing
+	lib.no_downstream_civil_use
+}
+
+# METADATA
 # title: Disclosed to locate a Federal felony fugitive
 # description: >-
 #   An (i)(5) order, a judicial felony warrant, purpose FUGITIVE_LOCATION, and

@@ -49,7 +49,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #     any release.
 request_findings contains lib.finding(rego.metadata.rule()) if {
 	in_force("CTR-PI")
-	_dhs_recipient
+	_dhs_nexus
 	not _inj1_conditions
 	not i1.qualifying_order
 }
@@ -133,7 +133,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 request_findings contains lib.finding(rego.metadata.rule()) if {
 	not in_force("CTR-PI")
 	not in_force("CEDC-PI")
-	_dhs_recipient
+	_dhs_nexus
 	_immigration_criminal
 }
 
@@ -179,23 +179,30 @@ _lifted(id) if {
 # title: INJ-0 applies
 _inj0 if {
 	in_force("CTR-INTERIM")
-	_dhs_recipient
+	_dhs_nexus
 }
 
 # METADATA
 # title: INJ-3 applies
 _inj3 if {
 	in_force("CTR-PI")
-	_dhs_recipient
+	_dhs_nexus
 	i1.qualifying_order
 }
 
 # METADATA
+# scope: document
 # title: INJ-1 conditions other than the injunction being in force
+# description: >-
+#   DHS anywhere in the request with an immigration-related purpose, statute, MOU or
+#   civil use; or a civil immigration purpose whoever asks (civil immigration
+#   enforcement is DHS's function, so any other requester would be its conduit).
 _inj1_conditions if {
 	_dhs_nexus
 	_immigration_related
 }
+
+_inj1_conditions if lib.purpose.category in _civil_immigration_categories
 
 # METADATA
 # scope: document
@@ -211,19 +218,38 @@ _inj4_conditions if {
 
 # METADATA
 # title: INJ-5 conditions other than the injunction being in force
+# description: No DHS anywhere in the request, and an immigration statute or purpose.
 _inj5_conditions if {
-	not _dhs_recipient
-	lib.immigration_statute_cited
+	not _dhs_nexus
+	not lib.purpose.category in _civil_immigration_categories
+	_immigration_statute_or_purpose
 }
 
 # METADATA
 # scope: document
+# title: An immigration statute is cited, or the purpose is an immigration category
+_immigration_statute_or_purpose if lib.immigration_statute_cited
+
+_immigration_statute_or_purpose if lib.purpose.category == "IMMIGRATION_CRIMINAL"
+
+# METADATA
+# title: Purpose categories that are immigration enforcement or its remediation
+_immigration_categories := {"CIVIL_IMMIGRATION_ENFORCEMENT", "IMMIGRATION_CRIMINAL", "DATA_REMEDIATION"}
+
+# METADATA
+# title: Immigration purposes that are civil (enforcement, or remediation of an earlier disclosure)
+_civil_immigration_categories := {"CIVIL_IMMIGRATION_ENFORCEMENT", "DATA_REMEDIATION"}
+
+# METADATA
+# scope: document
 # title: Registry orders that would apply to this request if in force
-_relevant contains "CTR-INTERIM" if _dhs_recipient
+_relevant contains "CTR-INTERIM" if _dhs_nexus
 
 _relevant contains "CTR-PI" if _dhs_nexus
 
-_relevant contains "CTR-PI" if lib.immigration_statute_cited
+_relevant contains "CTR-PI" if _immigration_statute_or_purpose
+
+_relevant contains "CTR-PI" if lib.purpose.category in _civil_immigration_categories
 
 _relevant contains "CEDC-PI" if _inj4_conditions
 
@@ -244,25 +270,41 @@ _dhs_recipient if _requester_is_dhs
 
 _dhs_recipient if {
 	some r in lib.recipients
-	_is_dhs_name(r.employer_agency)
+	_names_dhs(r.employer)
 }
 
 # METADATA
 # scope: document
-# title: DHS receives the information directly or through onward sharing
+# title: DHS appears anywhere in the request (requester, a recipient, onward sharing)
 _dhs_nexus if _dhs_recipient
 
 _dhs_nexus if {
-	some x in lib.onward_sharing
-	_is_dhs_name(x)
+	some fact in lib.onward_facts
+	_names_dhs(fact)
 }
 
 # METADATA
 # scope: document
-# title: A name that designates DHS or one of its components (case and punctuation ignored)
+# title: An agency fact designates or mentions DHS or a DHS component
+# description: >-
+#   The name resolved to a DHS entry of the registry, or mentions one (gateway/facts/agencies.py),
+#   or, as a last line of defence, its raw text contains a DHS word or phrase.
+_names_dhs(fact) if lib.entity_is_dhs(fact.resolved)
+
+_names_dhs(fact) if {
+	some entity in fact.mentions
+	lib.entity_is_dhs(entity)
+}
+
+_names_dhs(fact) if _is_dhs_name(fact.text)
+
+# METADATA
+# scope: document
+# title: A raw name that contains a DHS word or phrase (case and punctuation ignored)
 # description: >-
 #   "dhs", "DHS/ICE", "ICE ERO", "ice_hsi", "Dept. of Homeland Security",
-#   "U.S. Customs and Border Protection", or a registry id whose entry is_dhs.
+#   "U.S. Customs and Border Protection". The last line of defence behind the
+#   gateway's resolution of names against the registry.
 _is_dhs_name(x) if {
 	some word in split(lib.squash(x), " ")
 	word in _dhs_words
@@ -272,8 +314,6 @@ _is_dhs_name(x) if {
 	some phrase in _dhs_phrases
 	contains(lib.squash(x), phrase)
 }
-
-_is_dhs_name(x) if data.registry.agencies[upper(trim_space(x))].is_dhs == true
 
 # METADATA
 # title: Words that name DHS or a DHS component
@@ -289,7 +329,7 @@ _dhs_phrases := {
 # METADATA
 # scope: document
 # title: Immigration-related purpose, statute, MOU or civil use
-_immigration_related if lib.purpose.category in {"CIVIL_IMMIGRATION_ENFORCEMENT", "IMMIGRATION_CRIMINAL", "DATA_REMEDIATION"}
+_immigration_related if lib.purpose.category in _immigration_categories
 
 _immigration_related if lib.immigration_statute_cited
 
@@ -304,8 +344,4 @@ _immigration_related if not lib.no_downstream_civil_use
 # title: Immigration-related criminal purpose
 _immigration_criminal if lib.purpose.category == "IMMIGRATION_CRIMINAL"
 
-_immigration_criminal if {
-	some s in lib.statutes_cited
-	lib.statute(s).immigration == true
-	lib.statute(s).criminal == true
-}
+_immigration_criminal if lib.immigration_criminal_statute_cited

@@ -24,7 +24,7 @@ test_allow_m2_1_claim_reference_forms if {
 
 test_deny_m2_2_location_for_removal if {
 	request := tk.patched(tk.bfs_m2, [tk.set("/purpose/category", "CIVIL_IMMIGRATION_ENFORCEMENT")])
-	tk.decide(request).reasons == ["6103-M-X:D", "6103-M2-2:D"]
+	tk.decide(request).reasons == ["6103-M-X:D", "6103-M2-2:D", "INJ-1:D"]
 }
 
 test_deny_m2_1_not_written if {

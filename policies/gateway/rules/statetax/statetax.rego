@@ -54,7 +54,7 @@ _designated_recipients if {
 	count(lib.recipients) > 0
 	every r in lib.recipients {
 		r.is_employee == true
-		r.employer_agency == "STATE_TAX"
+		lib.recipient_department(r) == "STATE_TAX"
 		not contains(lib.squash(r.title), "GOVERNOR")
 	}
 }
