@@ -36,7 +36,11 @@ USC = "U.S.C."
 CFR = "C.F.R."
 INA = "INA"
 
-_FED_CODE = r"(?P<code>u ?s ?c(?: ?a)?|united states code(?: annotated)?|c ?f ?r|code of federal regulations)"
+_FED_CODE = (
+    r"(?P<code>u ?s ?c(?: ?a)?|united states code(?: annotated)?"
+    r"|c ?f ?r|code of federal regulations)"
+)
+_INA = r"(?P<ina>ina|immigration and nationality act)"
 _SECTION_MARK = r"(?:(?:§ ?)+|sections? |secs? |s )?"
 _SECTION = r"(?P<section>\d+[a-z]*(?:[-.]\d+[a-z]*)*)"
 _SUBS = r"(?P<subs>(?: ?\([a-z0-9]+\))*)"
@@ -50,11 +54,12 @@ _PATTERNS = tuple(
         # Title 8, Section 1326 · Title 8 of the United States Code § 1326
         rf"^title (?P<title>\d+) (?:{_OF_THE}{_FED_CODE} )?{_SECTION_MARK}{_SECTION} ?{_SUBS}$",
         # Section 1326(a) of Title 8 (of the United States Code)
-        rf"^{_SECTION_MARK}{_SECTION} ?{_SUBS} {_OF_THE}title (?P<title>\d+)(?: {_OF_THE}{_FED_CODE})?$",
+        rf"^{_SECTION_MARK}{_SECTION} ?{_SUBS} {_OF_THE}title (?P<title>\d+)"
+        rf"(?: {_OF_THE}{_FED_CODE})?$",
         # INA § 276 · Immigration and Nationality Act section 276(a)
-        rf"^(?P<ina>ina|immigration and nationality act)(?: of 1952)? ?{_SECTION_MARK}{_SECTION} ?{_SUBS}$",
+        rf"^{_INA}(?: of 1952)? ?{_SECTION_MARK}{_SECTION} ?{_SUBS}$",
         # Section 276 of the INA
-        rf"^{_SECTION_MARK}{_SECTION} ?{_SUBS} {_OF_THE}(?P<ina>ina|immigration and nationality act)$",
+        rf"^{_SECTION_MARK}{_SECTION} ?{_SUBS} {_OF_THE}{_INA}$",
         # Cal. Rev. & Tax. Code § 19087 · Md. Code, Crim. Law 6-202
         rf"^(?P<name>(?:[a-z&'-]+ )*?code(?: [a-z&'-]+)*?) ?{_SECTION_MARK}{_SECTION} ?{_SUBS}$",
     )

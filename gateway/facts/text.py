@@ -38,9 +38,7 @@ def nfkc(text: str) -> str:
 
 
 def _drop_marks(text: str) -> str:
-    return "".join(
-        c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)
-    )
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
 def words(text: str) -> tuple[str, ...]:
