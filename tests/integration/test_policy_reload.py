@@ -141,6 +141,21 @@ def test_policy_whose_own_tests_fail_is_refused(
     assert "opa test failed" in status["last_change"]["error"]
 
 
+def test_an_alias_that_makes_two_agencies_one_name_is_refused(
+    client: TestClient, settings: Settings, policy_dir: Path
+) -> None:
+    """An operator who gives FEMA the alias "I.C.E." would make "ICE" ambiguous."""
+    path = policy_dir / "registry" / "agencies" / "data.json"
+    agencies = json.loads(path.read_text())
+    agencies["DHS-FEMA"]["aliases"].append("I.C.E.")
+    path.write_text(json.dumps(agencies))
+    assert _manager(client).reload_if_changed() is False
+    status = client.get("/v1/policy", headers=Tokens(settings).staff("operator")).json()
+    assert status["last_change"]["accepted"] is False
+    assert "DHS-FEMA" in status["last_change"]["error"]
+    assert "DHS-ICE-HQ" in status["last_change"]["error"]
+
+
 def test_policy_status_is_for_staff_only(client: TestClient, settings: Settings) -> None:
     headers = Tokens(settings).agency("DOJ-FBI", "FBI_DIRECTOR")
     assert client.get("/v1/policy", headers=headers).status_code == 403
