@@ -19,6 +19,7 @@ from gateway.api import health, lookups, policy, reviews
 from gateway.api import log as log_api
 from gateway.api.middleware import RequestLogMiddleware
 from gateway.api.problems import install_problem_handlers
+from gateway.api.wire import WireHygieneMiddleware
 from gateway.logging import configure_logging
 from gateway.pdp.manager import PolicyManager
 from gateway.services import build_services, make_clock
@@ -58,6 +59,8 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     install_problem_handlers(app)
+    # The last one added runs first: the size cap bounds what the hygiene gate buffers.
+    app.add_middleware(WireHygieneMiddleware)
     app.add_middleware(RequestLogMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(lookups.router)

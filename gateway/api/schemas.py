@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 Short = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 MaybeShort = Annotated[str, StringConstraints(max_length=200)]
 Text = Annotated[str, StringConstraints(max_length=4000)]
-Tin = Annotated[str, StringConstraints(pattern=r"^\d{3}-?\d{2}-?\d{4}$")]
+# ASCII digits only: ``\d`` also matches Arabic-Indic, fullwidth and other Unicode digits.
+Tin = Annotated[str, StringConstraints(pattern=r"^[0-9]{3}-?[0-9]{2}-?[0-9]{4}$")]
 Year = Annotated[int, Field(ge=1900, le=2100)]
 
 FieldName = Literal[

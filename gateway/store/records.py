@@ -47,13 +47,13 @@ USPS_STATE_CODES = frozenset((
 ITIN_GROUPS = frozenset([*range(50, 66), *range(70, 89), *range(90, 93), *range(94, 100)])
 """The middle two digits the IRS issues ITINs with."""
 
-_TIN = re.compile(r"^(\d{3})-(\d{2})-(\d{4})$")
+_TIN = re.compile(r"^([0-9]{3})-([0-9]{2})-([0-9]{4})$")
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None
 Tin = Annotated[str, StringConstraints(pattern=_TIN.pattern)]
 State = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-Zip = Annotated[str, StringConstraints(pattern=r"^\d{5}(-\d{4})?$")]
+Zip = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}(-[0-9]{4})?$")]
 TaxYear = Annotated[int, Field(ge=TAX_YEAR_MIN)]
 AddressSource = Literal["form_1040", "form_w2", "form_1099", "form_8822", "form_w7"]
 FilingStatus = Literal[
@@ -162,7 +162,7 @@ def check_tin(tin: str, tin_type: str) -> None:
     SSN: area 001-899 except 666, group 01-99, serial 0001-9999. ITIN: area
     9xx and a group from :data:`ITIN_GROUPS`. The message never holds the TIN.
     """
-    match = _TIN.match(tin)
+    match = _TIN.fullmatch(tin)
     if match is None:
         raise ValueError("tin is not of the form 123-45-6789")
     area, group, serial = (int(part) for part in match.groups())

@@ -247,7 +247,7 @@ def test_malformed_json_is_a_422_problem(client: TestClient, tokens: Tokens) -> 
     resp = client.post(
         "/v1/address-lookups",
         content=b'{"request_id": ',
-        headers=tokens.agency("DOJ-FBI", "FBI_DIRECTOR"),
+        headers={"content-type": "application/json", **tokens.agency("DOJ-FBI", "FBI_DIRECTOR")},
     )
     assert resp.status_code == 422
     assert resp.json()["title"] == "Invalid request"

@@ -84,6 +84,10 @@ BAD_LINES = {
     "unknown key": (_changed(nickname="JR"), "nickname: unknown key"),
     "unknown nested key": (_changed(name__suffix="Jr"), "name.suffix: unknown key"),
     "malformed TIN": (_changed(tin="123456789"), "tin: String should match pattern"),
+    "TIN in Arabic-Indic digits": (
+        _changed(tin="\u0661\u0662\u0663-\u0664\u0665-\u0666\u0667\u0668\u0669"),
+        "tin: String should match pattern",
+    ),
     "SSN in the ITIN range": (_changed(tin="912-70-1234"), "tin is not in the SSN number ranges"),
     "ITIN outside the ITIN range": (
         _changed(tin="912-12-1234", tin_type="ITIN"),
@@ -101,6 +105,10 @@ BAD_LINES = {
     "lowercase state": (_changed(addresses__0__state="md"), "addresses[0].state"),
     "unknown state": (_changed(addresses__0__state="XX"), "not a USPS state"),
     "bad ZIP": (_changed(addresses__1__zip="2120"), "addresses[1].zip"),
+    "ZIP in fullwidth digits": (
+        _changed(addresses__1__zip="\uff12\uff11\uff12\uff10\uff11"),
+        "addresses[1].zip",
+    ),
     "unknown source": (_changed(addresses__0__source="form_w4"), "addresses[0].source"),
     "tax year as string": (_changed(addresses__0__tax_year="2024"), "addresses[0].tax_year"),
     "tax year too old": (_changed(returns__0__tax_year=1970), "returns[0].tax_year"),
@@ -207,6 +215,8 @@ def test_well_formed_tins_are_accepted(tin: str, tin_type: str) -> None:
         ("900-93-1234", "ITIN"),
         ("900-12-1234", "ITIN"),
         ("12-345-6789", "SSN"),
+        ("\u0661\u0662\u0663-\u0664\u0665-\u0666\u0667\u0668\u0669", "SSN"),
+        ("123-45-6789\n", "SSN"),
     ],
 )
 def test_malformed_tins_are_refused_without_echoing_them(tin: str, tin_type: str) -> None:
