@@ -12,7 +12,8 @@ The plan, and the only place its order is written down:
    and the failure itself is logged;
 6. read what may be released — the mailing address of the tax year the policy named;
 7. log — append the decision record; only a durable index lets anything leave;
-8. redact and answer — :func:`gateway.redaction.redact` per subject, then store the
+8. redact and answer — :func:`gateway.redaction.redact` per subject (a request the
+   policy denied releases nothing, whatever its subject entries say), then store the
    answer for ``GET /v1/address-lookups/{decision_id}`` and queue every subject the
    policy sent to human review (``gateway.reviews`` settles them later).
 """
@@ -50,10 +51,10 @@ from gateway.errors import (
     PolicyEngineUnavailableError,
 )
 from gateway.pdp.active import ActivePolicy
-from gateway.pdp.decision import Decision, Finding, SubjectDecision
+from gateway.pdp.decision import Decision, Effect, Finding, SubjectDecision
 from gateway.pdp.input import ReplayFacts, build_policy_input, normalize_tin
 from gateway.pdp.opa import PolicyEngine
-from gateway.redaction import redact
+from gateway.redaction import final_outcome, redact
 from gateway.store.lookups import LookupStore, StoredLookup
 from gateway.store.reviews import ReviewRow
 from gateway.store.taxpayers import (
@@ -268,13 +269,13 @@ class LookupPipeline:
                 )
                 # 6. read only what the decision may release
                 addresses = [
-                    self._address(session, r, d)
+                    self._address(session, r, d, decision.outcome)
                     for r, d in zip(resolutions, decision.subjects, strict=True)
                 ]
         except SQLAlchemyError as exc:
             raise DatastoreUnavailableError("the taxpayer datastore cannot be read") from exc
         results = [
-            self._result(s, d, a, list(request.fields))
+            self._result(s, d, a, list(request.fields), decision.outcome)
             for s, d, a in zip(request.subjects, decision.subjects, addresses, strict=True)
         ]
         outcome = request_outcome(results)
@@ -359,9 +360,17 @@ class LookupPipeline:
 
     @staticmethod
     def _address(
-        session: Session, resolution: SubjectResolution, decision: SubjectDecision
+        session: Session,
+        resolution: SubjectResolution,
+        decision: SubjectDecision,
+        request_outcome: Effect,
     ) -> MailingAddress | None:
-        if not decision.releases_address or resolution.taxpayer_id is None:
+        # Reading an address the answer may not carry would be an inspection with no purpose.
+        if (
+            final_outcome(request_outcome, decision) != "disclosed"
+            or not decision.releases_address
+            or resolution.taxpayer_id is None
+        ):
             return None
         assert decision.release_tax_year is not None
         return mailing_address(session, resolution.taxpayer_id, decision.release_tax_year)
@@ -372,11 +381,18 @@ class LookupPipeline:
         decision: SubjectDecision,
         address: MailingAddress | None,
         requested: list[str],
+        request_outcome: Effect,
     ) -> SubjectResult:
-        released = redact(decision, address, requested)
+        released = redact(decision, address, requested, request_outcome=request_outcome)
         if released.outcome == "denied":
-            # GW-11: a denied entry never shows whether a record exists.
-            reasons = [_reason(f) for f in decision.reasons if f.rule != UNIFORM_DENIAL.rule]
+            # GW-11: a denied entry never shows whether a record exists. A subject entry
+            # overruled by its request's denial keeps none of the findings that allowed it.
+            overruled = decision.outcome != "DENY" and request_outcome == "DENY"
+            reasons = [
+                _reason(f)
+                for f in decision.reasons
+                if f.rule != UNIFORM_DENIAL.rule and not (overruled and f.outcome != "DENY")
+            ]
             reasons.append(UNIFORM_DENIAL)
         else:
             reasons = [_reason(f) for f in decision.reasons]

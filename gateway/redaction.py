@@ -3,13 +3,15 @@
 ``redact`` is pure and total: whatever the decision, the result holds at most
 the last known mailing address (POLICY_MODEL.md §3.3), and only when the
 decision released it; every other requested field is listed as withheld.
+A request whose decision is DENY releases nothing at all, whatever its subject
+entries say (:func:`final_outcome`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.pdp.decision import SubjectDecision
+from gateway.pdp.decision import Effect, SubjectDecision
 from gateway.pdp.input import WIRE_FIELD_NAMES
 from gateway.store.taxpayers import MailingAddress
 
@@ -28,11 +30,33 @@ class RedactedResult:
     redacted: list[str]
 
 
+def final_outcome(request_outcome: Effect, decision: SubjectDecision) -> str:
+    """The wire outcome a subject may have: a request-level DENY is final.
+
+    The policy denies every subject of a denied request (POLICY_MODEL.md §3.1), but
+    a policy edit that broke that roll-up must not become a release: the request's
+    own outcome is the one check no subject entry can talk its way around. Both the
+    datastore read (``gateway.pep``) and :func:`redact` go through here, so a denied
+    request neither reads nor releases an address.
+    """
+    if request_outcome == "DENY":
+        return "denied"
+    return _OUTCOMES[decision.outcome]
+
+
 def redact(
-    decision: SubjectDecision, address: MailingAddress | None, requested: list[str]
+    decision: SubjectDecision,
+    address: MailingAddress | None,
+    requested: list[str],
+    *,
+    request_outcome: Effect,
 ) -> RedactedResult:
-    """``requested`` uses the wire names (``last_known_address``, ``income``...)."""
-    outcome = _OUTCOMES[decision.outcome]
+    """``requested`` uses the wire names (``last_known_address``, ``income``...).
+
+    ``request_outcome`` has no default: every caller must say how the whole request
+    was decided, or it could release a subject of a denied request.
+    """
+    outcome = final_outcome(request_outcome, decision)
     release = (
         outcome == "disclosed"
         and decision.release_tax_year is not None

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.pdp.decision import Finding, SubjectDecision
+from gateway.pdp.decision import Effect, Finding, SubjectDecision
 from gateway.redaction import redact
 from gateway.store.taxpayers import MailingAddress
 
@@ -43,26 +43,30 @@ decisions = st.builds(
 )
 requests = st.lists(st.sampled_from(WIRE_FIELDS), min_size=1, unique=True)
 addresses = st.one_of(st.none(), st.just(ADDRESS))
+request_outcomes = st.sampled_from(
+    ["ALLOW", "ALLOW_WITH_REDACTION", "REQUIRE_HUMAN_REVIEW", "DENY"]
+)
 
 
-@given(decisions, addresses, requests)
+@given(decisions, addresses, requests, request_outcomes)
 def test_nothing_but_the_address_ever_leaves(
-    d: SubjectDecision, a: MailingAddress | None, requested: list[str]
+    d: SubjectDecision, a: MailingAddress | None, requested: list[str], request: Effect
 ) -> None:
-    out = redact(d, a, requested)
+    out = redact(d, a, requested, request_outcome=request)
     assert out.address in (None, ADDRESS)
     if out.address is not None:
         assert out.outcome == "disclosed"
+        assert request != "DENY"
         assert d.outcome in ("ALLOW", "ALLOW_WITH_REDACTION")
         assert d.release_tax_year == ADDRESS.tax_year
         assert "last_known_address" in requested
 
 
-@given(decisions, addresses, requests)
+@given(decisions, addresses, requests, request_outcomes)
 def test_every_other_requested_field_is_listed_as_withheld(
-    d: SubjectDecision, a: MailingAddress | None, requested: list[str]
+    d: SubjectDecision, a: MailingAddress | None, requested: list[str], request: Effect
 ) -> None:
-    out = redact(d, a, requested)
+    out = redact(d, a, requested, request_outcome=request)
     assert {f for f in requested if f != "last_known_address"} <= set(out.redacted)
     if out.address is None and "last_known_address" in requested:
         assert "last_known_address" in out.redacted
@@ -78,7 +82,7 @@ def test_address_of_another_tax_year_than_the_decision_named_is_not_released() -
         findings=[OK],
         reasons=[OK],
     )
-    out = redact(d, ADDRESS, ["last_known_address"])
+    out = redact(d, ADDRESS, ["last_known_address"], request_outcome="ALLOW_WITH_REDACTION")
     assert out.address is None
     assert out.outcome == "denied"
 
@@ -93,4 +97,29 @@ def test_review_and_denial_release_nothing() -> None:
             findings=[OK],
             reasons=[OK],
         )
-        assert redact(d, ADDRESS, ["last_known_address"]).address is None
+        assert redact(d, ADDRESS, ["last_known_address"], request_outcome=outcome).address is None
+
+
+@given(decisions, addresses, requests)
+def test_a_denied_request_denies_every_subject_whatever_its_entry_says(
+    d: SubjectDecision, a: MailingAddress | None, requested: list[str]
+) -> None:
+    out = redact(d, a, requested, request_outcome="DENY")
+    assert out.outcome == "denied"
+    assert out.address is None
+    assert "last_known_address" in out.redacted or "last_known_address" not in requested
+
+
+def test_an_allowed_subject_of_a_denied_request_is_denied() -> None:
+    d = SubjectDecision(
+        ref="r",
+        outcome="ALLOW",
+        release_tax_year=2024,
+        redacted=[],
+        findings=[OK],
+        reasons=[OK],
+    )
+    assert redact(d, ADDRESS, ["last_known_address"], request_outcome="ALLOW").address == ADDRESS
+    denied = redact(d, ADDRESS, ["last_known_address"], request_outcome="DENY")
+    assert (denied.outcome, denied.address) == ("denied", None)
+    assert denied.redacted == ["last_known_address"]
