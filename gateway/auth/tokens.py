@@ -8,7 +8,9 @@ token. The checks, in order:
    the gateway itself (staff tokens carry a ``role``);
 2. the signature verifies with that issuer's public key;
 3. ``aud`` is this gateway, ``exp``/``iat`` are present, ``exp`` is in the
-   future and at most the configured lifetime after ``iat``;
+   future and at most the configured lifetime after ``iat``; neither ``iat``
+   nor ``nbf`` (optional) is later than now plus the configured clock skew — a
+   token minted for later use must not work early;
 4. ``sub`` is an official of that agency in the registry (agency tokens);
 5. ``jti`` has not been seen before (recorded until the token expires).
 """
@@ -131,7 +133,7 @@ class TokenVerifier:
                 audience=self._audience,
                 issuer=issuer,
                 leeway=self._leeway,
-                # expiry is checked below against the gateway's clock, not PyJWT's
+                # the time claims are checked below against the gateway's clock, not PyJWT's
                 options={
                     "require": ["iss", "sub", "aud", "iat", "exp", "jti"],
                     "verify_exp": False,
@@ -144,12 +146,18 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise UnauthenticatedError(f"token rejected: {type(exc).__name__}") from exc
         iat, exp = claims["iat"], claims["exp"]
-        if not isinstance(iat, int) or not isinstance(exp, int):
+        if not _is_seconds(iat) or not _is_seconds(exp):
             raise UnauthenticatedError("iat and exp must be integers")
         if exp - iat > self._max_lifetime:
             raise UnauthenticatedError("token lifetime exceeds the allowed maximum")
         if iat > now.timestamp() + self._leeway:
             raise UnauthenticatedError("token is issued in the future")
+        if "nbf" in claims:
+            nbf = claims["nbf"]
+            if not _is_seconds(nbf):
+                raise UnauthenticatedError("nbf must be an integer")
+            if nbf > now.timestamp() + self._leeway:
+                raise UnauthenticatedError("token is not valid yet (nbf is in the future)")
         if exp <= now.timestamp() - self._leeway:
             raise UnauthenticatedError("token has expired")
         jti, sub = claims["jti"], claims["sub"]
@@ -188,6 +196,11 @@ class TokenVerifier:
             and home.department == agency.department
             and home.department not in ("UNKNOWN", "STATE_TAX", "LOCAL_LE")
         )
+
+
+def _is_seconds(value: object) -> bool:
+    """A NumericDate in whole seconds; ``True`` is an ``int`` to Python but not to JSON."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _bearer(authorization: str | None) -> str:

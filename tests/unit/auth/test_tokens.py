@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -188,3 +189,44 @@ def test_staff_token_without_a_known_role_is_refused(
     tok = _mint(keys, issuer=GATEWAY_KEY_NAME, subject="mallory")
     with pytest.raises(UnauthenticatedError, match="role"):
         verifier.verify(f"Bearer {tok}", NOW)
+
+
+def _signed(keys: KeyStore, **claims: object) -> str:
+    """A token with exactly the registered claims of ``_mint`` plus ``claims``."""
+    base: dict[str, object] = {
+        "iss": "DOJ-FBI",
+        "sub": "fbi-director",
+        "aud": AUD,
+        "iat": int(NOW.timestamp()),
+        "exp": int(NOW.timestamp()) + 300,
+        "jti": str(uuid.uuid4()),
+    }
+    base.update(claims)
+    return jwt.encode(base, keys.private_key("DOJ-FBI"), algorithm="EdDSA")
+
+
+def test_token_not_valid_until_an_hour_from_now_is_refused(
+    keys: KeyStore, verifier: TokenVerifier
+) -> None:
+    tok = _signed(keys, nbf=int(NOW.timestamp()) + 3600)
+    with pytest.raises(UnauthenticatedError, match="not valid yet"):
+        verifier.verify(f"Bearer {tok}", NOW)
+
+
+def test_token_valid_from_the_edge_of_the_clock_skew_is_accepted_and_a_second_later_refused(
+    keys: KeyStore, verifier: TokenVerifier
+) -> None:
+    # The verifier allows 30 s of clock skew between the agency and the gateway.
+    edge = _signed(keys, nbf=int(NOW.timestamp()) + 30)
+    assert isinstance(verifier.verify(f"Bearer {edge}", NOW), AgencyPrincipal)
+    past = _signed(keys, nbf=int(NOW.timestamp()) + 31)
+    with pytest.raises(UnauthenticatedError, match="not valid yet"):
+        verifier.verify(f"Bearer {past}", NOW)
+
+
+@pytest.mark.parametrize("nbf", ["2026-03-02", 1.5, True, None])
+def test_token_whose_nbf_is_not_an_integer_is_refused(
+    keys: KeyStore, verifier: TokenVerifier, nbf: object
+) -> None:
+    with pytest.raises(UnauthenticatedError):
+        verifier.verify(f"Bearer {_signed(keys, nbf=nbf)}", NOW)
