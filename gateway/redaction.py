@@ -3,8 +3,8 @@
 ``redact`` is pure and total: whatever the decision, the result holds at most
 the last known mailing address (POLICY_MODEL.md §3.3), and only when the
 decision released it; every other requested field is listed as withheld.
-A request whose decision is DENY releases nothing at all, whatever its subject
-entries say (:func:`final_outcome`).
+A request denied as a whole (``Decision.request_effect``) releases nothing at
+all, whatever its subject entries say (:func:`final_outcome`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ class RedactedResult:
 
 def final_outcome(request_outcome: Effect, decision: SubjectDecision) -> str:
     """The wire outcome a subject may have: a request-level DENY is final.
+
+    ``request_outcome`` is the request's effect on every subject
+    (:attr:`gateway.pdp.decision.Decision.request_effect`).
 
     The policy denies every subject of a denied request (POLICY_MODEL.md §3.1), but
     a policy edit that broke that roll-up must not become a release: the request's

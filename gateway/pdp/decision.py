@@ -60,3 +60,22 @@ class Decision(_Frozen):
     subjects: list[SubjectDecision]
     obligations: list[str]
     penalties: list[Penalty] = []
+
+    @property
+    def request_effect(self) -> Effect:
+        """What the request-level findings do to every subject: DENY denies them all.
+
+        DENY when a request-level finding denies, or when the policy calls the request
+        DENY yet denies none of its subjects: its outcome is the most restrictive
+        subject outcome, so such a decision contradicts itself, and the contradiction
+        is resolved closed. Otherwise the most restrictive request-level finding
+        (ALLOW when there is none), so that a DENY of one subject's own leaves the
+        others to their own outcomes (API.md ``partially_allowed``).
+        """
+        if self.outcome == "DENY" and all(s.outcome != "DENY" for s in self.subjects):
+            return "DENY"
+        effects = [f.outcome for f in self.reasons if f.outcome != "OBLIGATION"]
+        for effect in ("DENY", "REQUIRE_HUMAN_REVIEW", "ALLOW_WITH_REDACTION"):
+            if effect in effects:
+                return effect
+        return "ALLOW"
