@@ -1,18 +1,17 @@
 """Fail closed: when OPA cannot give a well-formed decision in time, nothing is disclosed.
 
 OPA here is always the real binary: stopped, or started with a policy that
-leaves the decision undefined or returns a malformed one. The slow case needs
-a server that answers late on purpose, which OPA cannot be made to do, so a
-tiny HTTP server stands in for it there; it tests the adapter's deadline, not policy.
+leaves the decision undefined or returns a malformed one. The slow, dripping and
+redirecting cases need a server that misbehaves on purpose, which OPA cannot be
+made to do, so a small real HTTP server (``tests.standin_opa``) stands in for it
+there; its answer is a well-formed ALLOW, so only the adapter's deadline or its
+refusal to follow a redirect can turn it into a 503.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from gateway.audit.log import DecisionLog
 from gateway.pdp.process import LocalOpa
 from gateway.settings import Settings
 from tests import scenarios as sc
+from tests.standin_opa import DripHandler, LateHandler, PromptHandler, RedirectHandler, stand_in
 from tests.support import Tokens, make_settings, prepare_home, running_gateway
 
 
@@ -88,39 +88,35 @@ def test_undefined_or_malformed_decision_means_503(
             _assert_closed(client, settings)
 
 
-class _Slow(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        time.sleep(1.5)
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b'{"result": {}}')
-
-    do_GET = do_POST  # noqa: N815
-
-    def log_message(self, *args: object) -> None:
-        pass
+def test_opa_slower_than_the_deadline_means_503(tmp_path: Path, opa_binary: Path) -> None:
+    # The late answer is a well-formed ALLOW: only the deadline can refuse it.
+    with stand_in(LateHandler, delay=1.5) as late:
+        settings = _prepared(tmp_path, opa_binary, opa_url=late.url, opa_timeout_seconds=0.3)
+        with running_gateway(settings) as client:
+            _assert_closed(client, settings)
 
 
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        """The gateway hangs up on purpose (its deadline); that is not an error here."""
-
-
-@pytest.fixture
-def slow_server() -> Iterator[str]:
-    server = _QuietServer(("127.0.0.1", 0), _Slow)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def test_opa_slower_than_the_deadline_means_503(
-    tmp_path: Path, opa_binary: Path, slow_server: str
+def test_opa_that_drips_a_well_formed_allow_past_the_deadline_means_503_long_before_it_ends(
+    tmp_path: Path, opa_binary: Path
 ) -> None:
-    settings = _prepared(tmp_path, opa_binary, opa_url=slow_server, opa_timeout_seconds=0.3)
-    with running_gateway(settings) as client:
-        _assert_closed(client, settings)
+    # 20 pieces 0.5 s apart: each within a per-read timeout of 1 s, the whole 10 s.
+    with stand_in(DripHandler, where="body", pieces=20, interval=0.5) as drip:
+        settings = _prepared(tmp_path, opa_binary, opa_url=drip.url, opa_timeout_seconds=1.0)
+        with running_gateway(settings) as client:
+            started = time.monotonic()
+            _assert_closed(client, settings)
+            assert time.monotonic() - started < 5.0, "the deadline did not bound the whole read"
+
+
+def test_opa_that_redirects_means_503_and_the_other_server_is_never_asked(
+    tmp_path: Path, opa_binary: Path
+) -> None:
+    with (
+        stand_in(PromptHandler) as elsewhere,
+        stand_in(RedirectHandler, location=elsewhere.url) as redirecting,
+    ):
+        settings = _prepared(tmp_path, opa_binary, opa_url=redirecting.url)
+        with running_gateway(settings) as client:
+            assert client.get("/readyz").status_code == 503
+            _assert_closed(client, settings)
+        assert elsewhere.requests == 0
