@@ -17,14 +17,24 @@ seconds; when it changes:
 
 With an external OPA (``GATEWAY_OPA_URL``) the policy is deployed with that OPA
 and this module only names the revision of ``policies/`` at start-up.
+
+A local OPA is supervised: a thread notices within :data:`SUPERVISE_INTERVAL_SECONDS`
+that the child died (``opa.exited``, an error in the log), starts a new one on the
+same snapshot with exponential backoff (:data:`RESTART_BACKOFF_FIRST_SECONDS`
+doubling up to :data:`RESTART_BACKOFF_MAX_SECONDS`) and swaps it in with the same
+revision (``opa.restarted``). Meanwhile every lookup fails closed and ``/readyz``
+is false, because the engine in use cannot reach its OPA.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
+import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -139,6 +149,16 @@ def smoke_test(engine: OpaPolicyEngine, directory: Path) -> None:
             ) from exc
 
 
+SUPERVISE_INTERVAL_SECONDS = 0.2
+"""How often the supervisor checks that the local OPA still runs."""
+RESTART_BACKOFF_FIRST_SECONDS = 0.5
+"""Wait before the first restart; doubled after every failed attempt or quick death."""
+RESTART_BACKOFF_MAX_SECONDS = 30.0
+"""The longest wait between restart attempts."""
+STABLE_RUN_SECONDS = 60.0
+"""An OPA that ran this long before dying is restarted after the first backoff again."""
+
+
 class PolicyManager:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self._settings = settings
@@ -148,6 +168,8 @@ class PolicyManager:
         self._engine: OpaPolicyEngine | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._supervisor: threading.Thread | None = None
+        self._directory: Path | None = None
         self.on_activate: OnActivate | None = None
         self.active: ActivePolicy | None = None
         self.status: PolicyStatus | None = None
@@ -171,11 +193,63 @@ class PolicyManager:
             directory, revision, self._files = snapshot(s.policy_dir, self.snapshots_dir)
             self._local, engine = self._launch(directory)
         self._engine = engine
+        self._directory = directory
         self.active = ActivePolicy(
             PolicyInUse(engine, revision, FactFinder.load(directory), duplicate_window(directory))
         )
         self.status = PolicyStatus(active_revision=revision, activated_at=self._clock.now())
+        if self._local is not None:
+            self._supervisor = threading.Thread(
+                target=self._supervise, name="opa-supervisor", daemon=True
+            )
+            self._supervisor.start()
         return self.active
+
+    def _supervise(self) -> None:
+        """Restart the local OPA whenever it dies, with backoff, until :meth:`stop`.
+
+        Runs in its own long-lived thread: the OPAs it starts are tied to it (see
+        ``gateway.pdp.process``), and it ends only when the gateway stops them all.
+        """
+        delay = RESTART_BACKOFF_FIRST_SECONDS
+        while not self._stop.wait(SUPERVISE_INTERVAL_SECONDS):
+            dead = self._local
+            code = dead.exit_code() if dead is not None else None
+            if dead is None or code is None:
+                continue
+            uptime = time.monotonic() - dead.started_at
+            if uptime >= STABLE_RUN_SECONDS:
+                delay = RESTART_BACKOFF_FIRST_SECONDS
+            log.error(
+                "opa.exited",
+                pid=dead.pid,
+                port=dead.port,
+                exit_code=code,
+                signal=signal_name(code),
+                uptime_seconds=round(uptime, 1),
+                restart_in_seconds=delay,
+            )
+            while not self._stop.wait(delay):
+                delay = min(delay * 2, RESTART_BACKOFF_MAX_SECONDS)
+                try:
+                    self._restart(dead)
+                    break
+                except Exception as exc:
+                    log.error("opa.restart_failed", error=str(exc)[:500], retry_in_seconds=delay)
+
+    def _restart(self, dead: LocalOpa) -> None:
+        """Replace ``dead`` by a new OPA on the same snapshot; the revision does not change."""
+        with self._lock:
+            if self._local is not dead or self.active is None or self._directory is None:
+                return  # a policy change replaced it meanwhile
+            local, engine = self._launch(self._directory)
+            current = self.active.current()
+            self.active.swap(dataclasses.replace(current, engine=engine))
+            old_engine, self._local, self._engine = self._engine, local, engine
+        log.info("opa.restarted", pid=local.pid, port=local.port, revision=current.revision)
+        if old_engine is not None:
+            old_engine.close()
+        dead.stop()
 
     def announce(self) -> None:
         """Record the start-up policy like any later activation."""
@@ -217,6 +291,7 @@ class PolicyManager:
             self.active.swap(PolicyInUse(engine, revision, facts, duplicate_window(directory)))
             old_local, old_engine = self._local, self._engine
             self._local, self._engine, self._files = local, engine, files
+            self._directory = directory
             status.history.append(status.active_revision)
             status.active_revision = revision
             status.activated_at = self._clock.now()
@@ -249,9 +324,20 @@ class PolicyManager:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for thread in (self._thread, self._supervisor):
+            if thread is not None:
+                thread.join(timeout=10)
         if self._engine is not None:
             self._engine.close()
         if self._local is not None:
             self._local.stop()
+
+
+def signal_name(exit_code: int) -> str | None:
+    """``SIGKILL`` for a process killed by signal 9 (exit code -9), else None."""
+    if exit_code >= 0:
+        return None
+    try:
+        return signal.Signals(-exit_code).name
+    except ValueError:
+        return None

@@ -3,13 +3,26 @@
 The gateway starts it with the policy directory loaded, waits until OPA's
 ``/health`` answers, and stops it on exit. In deployment OPA is a sidecar and
 ``GATEWAY_OPA_URL`` points at it instead; this module is then unused.
+
+The child must never outlive the gateway, even one killed with SIGKILL that
+runs no clean-up: on Linux it asks the kernel for SIGKILL when its parent dies
+(``prctl(PR_SET_PDEATHSIG)``, set between fork and exec). The kernel counts the
+*thread* that started the child as its parent, so an OPA is only ever started
+from a thread that lives as long as the gateway (the main or lifespan thread,
+the policy watcher, the OPA supervisor). It runs in its own process group, so a
+Ctrl-C meant for the gateway reaches OPA only through the gateway's own stop.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -19,6 +32,30 @@ import structlog
 from gateway.errors import PolicyEngineUnavailableError
 
 log = structlog.get_logger(__name__)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the kernel kill the child when its parent dies (Linux).
+
+    Everything is resolved before the fork: between fork and exec the child may only
+    make the system call itself. If the parent died before the request took effect,
+    the child kills itself rather than run as an orphan.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+    kill, pid_of, parent_of, sigkill = os.kill, os.getpid, os.getppid, signal.SIGKILL
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, sigkill, 0, 0, 0)
+        if parent_of() != parent:
+            kill(pid_of(), sigkill)
+
+    return preexec
 
 
 def free_loopback_port() -> int:
@@ -46,6 +83,8 @@ class LocalOpa:
         self.start_timeout_seconds = start_timeout_seconds
         self.log_path = log_path
         self._proc: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+        """``time.monotonic()`` when the last :meth:`start` began."""
 
     @property
     def url(self) -> str:
@@ -71,11 +110,23 @@ class LocalOpa:
             ],
             stdout=out or subprocess.DEVNULL,
             stderr=out or subprocess.DEVNULL,
+            preexec_fn=_die_with_parent(),  # one prctl() before exec, see above
+            process_group=0,
         )
         if out is not None:
             out.close()  # the child holds its own descriptor
+        self.started_at = time.monotonic()
         self._wait_healthy()
         log.info("opa.started", port=self.port, pid=self._proc.pid)
+
+    @property
+    def pid(self) -> int | None:
+        """The OPA process id while it is started (alive or not yet reaped)."""
+        return self._proc.pid if self._proc is not None else None
+
+    def exit_code(self) -> int | None:
+        """None while OPA runs; its exit status (``-N``: killed by signal N) once it died."""
+        return self._proc.poll() if self._proc is not None else None
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + self.start_timeout_seconds
