@@ -23,6 +23,11 @@ from gateway.errors import ForbiddenError, InvalidRequestError, NotFoundError
 router = APIRouter(prefix="/v1/log", tags=["decision log"])
 
 MAX_ENTRIES_PER_PAGE = 1000
+MAX_INDEX = 2**53 - 1
+"""Bound of every index and size in a query: the largest integer every JSON reader holds
+exactly (RFC 7493 §2.2), far beyond any log and far below SQL's BIGINT, so that no
+value a caller sends (nor ``start + MAX_ENTRIES_PER_PAGE``) can overflow the database
+driver. Past it a parameter is a 422 problem at the edge, never a 500."""
 _TEXT = "text/plain; charset=utf-8"
 
 
@@ -84,8 +89,8 @@ async def publish_checkpoint(svc: ServicesDep, _principal: PrincipalDep) -> Plai
 async def inclusion(
     svc: ServicesDep,
     _principal: PrincipalDep,
-    index: Annotated[int, Query(ge=0)],
-    tree_size: Annotated[int, Query(ge=1)],
+    index: Annotated[int, Query(ge=0, le=MAX_INDEX)],
+    tree_size: Annotated[int, Query(ge=1, le=MAX_INDEX)],
 ) -> InclusionProof:
     if index >= tree_size:
         raise InvalidRequestError(f"index {index} is not in a tree of size {tree_size}")
@@ -102,8 +107,8 @@ async def inclusion(
 async def consistency(
     svc: ServicesDep,
     _principal: PrincipalDep,
-    first: Annotated[int, Query(ge=0)],
-    second: Annotated[int, Query(ge=0)],
+    first: Annotated[int, Query(ge=0, le=MAX_INDEX)],
+    second: Annotated[int, Query(ge=0, le=MAX_INDEX)],
 ) -> ConsistencyProof:
     if first > second:
         raise InvalidRequestError(f"first ({first}) must not exceed second ({second})")
@@ -120,8 +125,8 @@ async def consistency(
 async def entries(
     svc: ServicesDep,
     principal: PrincipalDep,
-    start: Annotated[int, Query(ge=0)],
-    end: Annotated[int, Query(ge=0)],
+    start: Annotated[int, Query(ge=0, le=MAX_INDEX)],
+    end: Annotated[int, Query(ge=0, le=MAX_INDEX)],
 ) -> LogEntries:
     """Leaves ``start <= index < end`` (at most 1000 per call; ``end`` is clamped)."""
     if not (isinstance(principal, StaffPrincipal) and principal.role == "auditor"):

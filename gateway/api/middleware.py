@@ -1,4 +1,11 @@
-"""Request-scoped plumbing: a request id, a body-size cap, one log line per request."""
+"""Request-scoped plumbing: a request id, a body-size cap, one log line per request.
+
+The log line names the route template (``/v1/reviews/{decision_id}/{ref}``), never
+the path as sent: path segments are chosen by callers and may carry personal data
+(a review ``ref``), and a path that matches no route is logged as ``null``. Every
+answer under ``/v1`` says ``Cache-Control: no-store``: answers carry addresses and
+audit data that no browser, proxy or client cache may keep.
+"""
 
 from __future__ import annotations
 
@@ -35,12 +42,23 @@ class RequestLogMiddleware:
         seen = 0
         limit = self.max_body_bytes
 
+        no_store = _is_v1(scope)
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                if no_store:
+                    headers = [h for h in message.get("headers", []) if h[0] != b"cache-control"]
+                    message = {**message, "headers": [*headers, (b"cache-control", b"no-store")]}
+            await send(message)
+
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             response = problem(
                 413, "Payload too large", f"body exceeds {limit} bytes", "payload-too-large"
             )
-            await response(scope, receive, send)
+            await response(scope, receive, tracking_send)
             self._completed(scope, 413, started)
             return
 
@@ -53,19 +71,13 @@ class RequestLogMiddleware:
                     raise _BodyTooLargeError
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
         try:
             await self.app(scope, capped_receive, tracking_send)
         except _BodyTooLargeError:
             response = problem(
                 413, "Payload too large", f"body exceeds {limit} bytes", "payload-too-large"
             )
-            await response(scope, receive, send)
+            await response(scope, receive, tracking_send)
             status = 413
         finally:
             self._completed(scope, status, started)
@@ -81,7 +93,19 @@ class RequestLogMiddleware:
                 if k in ("request_id", "decision_id", "log_index", "outcome")
             },
             method=scope.get("method"),
-            path=scope.get("path"),
+            route=_route_template(scope),
             status=status,
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
         )
+
+
+def _is_v1(scope: Scope) -> bool:
+    path = str(scope.get("path", ""))
+    return path == "/v1" or path.startswith("/v1/")
+
+
+def _route_template(scope: Scope) -> str | None:
+    """The matched route's template, set on the scope by the router; None if none matched."""
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return template if isinstance(template, str) else None
