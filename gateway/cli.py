@@ -21,6 +21,7 @@ from gateway.auth.keys import GATEWAY_KEY_NAME, KeyNotFoundError, KeyStore
 from gateway.auth.registry import Registry
 from gateway.auth.tokens import STAFF_ROLES, mint_token
 from gateway.clock import SystemClock, UnsafePinnedClock
+from gateway.court_orders.commands import court_orders_app
 from gateway.settings import Settings
 from gateway.store.commands import seed_command, store_app
 
@@ -31,6 +32,7 @@ app.add_typer(store_app, name="store", help="The taxpayer datastore.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
+app.add_typer(court_orders_app, name="court-orders")
 app.command("seed", help="Fill the datastore with a deterministic synthetic population.")(
     seed_command
 )

@@ -7,7 +7,9 @@ The plan, and the only place its order is written down:
 3. replay memory — a reused ``request_id`` with another body is a conflict (409); the
    same body again, or the same body under a new id within the window, is a fact for
    the policy (GW-3, GW-3b);
-4. resolve subjects — the datastore computes match facts, flags and address years;
+4. resolve subjects — the datastore computes match facts, flags and address years; the
+   cited court order is looked up in the court-order registry (the record in force at
+   decision time is what the policy judges, never the agency's claim);
 5. decide — OPA via :mod:`gateway.pdp.opa`; any failure there denies everything (503)
    and the failure itself is logged;
 6. read what may be released — the mailing address of the tax year the policy named;
@@ -44,6 +46,7 @@ from gateway.audit.record import SubjectEntry, decision_record, failure_record
 from gateway.audit.sealing import AuditKeys
 from gateway.auth.tokens import AgencyPrincipal
 from gateway.clock import Clock
+from gateway.court_orders.resolve import resolve_court_order
 from gateway.errors import (
     ConflictError,
     DatastoreUnavailableError,
@@ -254,6 +257,10 @@ class LookupPipeline:
             with Session(self._engine) as session:
                 # 4. resolve subjects
                 resolutions = [resolve_subject(session, _query(s)) for s in request.subjects]
+                # the order the request cites, as the court-order registry knew it then
+                court_order = resolve_court_order(
+                    session.connection(), request.court_order, decided_at
+                )
                 policy_input = build_policy_input(
                     principal=principal,
                     request=request,
@@ -262,6 +269,7 @@ class LookupPipeline:
                     received_at=received_at,
                     decision_time=decided_at,
                     replay=replay,
+                    court_order=court_order,
                 )
                 # 5. decide
                 decision = self._decide(

@@ -16,6 +16,7 @@ from gateway.auth.keys import KeyStore
 from gateway.auth.registry import Registry
 from gateway.auth.tokens import TokenVerifier
 from gateway.clock import Clock, SystemClock, UnsafePinnedClock
+from gateway.court_orders.service import CourtOrderService
 from gateway.pdp.active import ActivePolicy
 from gateway.pdp.manager import PolicyManager
 from gateway.pep import LookupPipeline, PipelineLimits
@@ -39,6 +40,7 @@ class Services:
     lookups: LookupStore
     pipeline: LookupPipeline
     reviews: ReviewService
+    court_orders: CourtOrderService
     checkpointer: Checkpointer
     checkpoint_publisher: CheckpointPublisher
 
@@ -116,6 +118,9 @@ def build_services(
         lookups=lookup_store,
         pipeline=pipeline,
         reviews=reviews,
+        court_orders=CourtOrderService(
+            engine=engine, decision_log=decision_log, audit_keys=audit_keys, clock=clock
+        ),
         checkpointer=checkpointer,
         checkpoint_publisher=CheckpointPublisher(
             checkpointer, clock, interval=settings.checkpoint_interval_seconds

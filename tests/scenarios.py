@@ -4,11 +4,19 @@ Dates are relative to "now" (the gateway decides at its own clock): an order
 issued 50 days ago that expires in 120 days, a removal order two years old.
 Each scenario names the agency that sends it, the official's registry role,
 and what the gateway must answer.
+
+An agency cannot vouch for its own court order: the gateway decides on the
+order that staff recorded in its court-order registry. A test sends a
+scenario with an order only after recording that order (:func:`order_record`,
+``POST /v1/court-orders`` or ``gateway court-orders record``). Every body gets
+its own docket number, so that the orders of scenarios sharing one gateway
+never collide in the registry.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import uuid
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -96,6 +104,26 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+_DOCKET_SEQUENCE = itertools.count(77)
+
+
+def fresh_docket(docket_number: str) -> str:
+    """The same kind of docket ("1:26-mj-…") with a sequence number no other body in this
+    process has: two orders with one court and docket number are one order to the registry."""
+    prefix = docket_number.rsplit("-", 1)[0]
+    return f"{prefix}-{next(_DOCKET_SEQUENCE):05d}"
+
+
+def order_record(order: dict[str, Any]) -> dict[str, Any]:
+    """The body staff send to ``POST /v1/court-orders`` after verifying ``order`` (the
+    request's ``court_order``) on the docket: the same facts, and where they were checked."""
+    return {
+        **copy.deepcopy(order),
+        "verification_source": f"PACER docket {order['docket_number']}, ECF No. 4",
+        "verification_note": "Sealed order; copy obtained from the clerk.",
+    }
+
+
 def fbi_i2(now: datetime | None = None) -> dict[str, Any]:
     """F-FBI-I2: a valid §6103(i)(2) request from the FBI Director for one taxpayer."""
     del now
@@ -144,7 +172,8 @@ def fbi_i2(now: datetime | None = None) -> dict[str, Any]:
 
 
 def fbi_i1(now: datetime | None = None) -> dict[str, Any]:
-    """F-FBI-I1: an (i)(1) request under a verified ex parte order covering TP-2002."""
+    """F-FBI-I1: an (i)(1) request under an ex parte order covering TP-2002 (verified only
+    once staff record it: :func:`order_record`)."""
     now = now or _now()
     body = fbi_i2(now)
     body["legal_basis"] = "6103(i)(1)"
@@ -166,7 +195,7 @@ def fbi_i1(now: datetime | None = None) -> dict[str, Any]:
         "court_type": "us_district_court",
         "judge": "Hon. A. Magistrate",
         "judge_type": "magistrate_judge",
-        "docket_number": "1:26-mj-00077",
+        "docket_number": fresh_docket("1:26-mj-00077"),
         "issued_at": (now - timedelta(days=50)).isoformat(),
         "expires_at": (now + timedelta(days=120)).isoformat(),
         "applicant_authorizer_role": "us_attorney",
@@ -175,7 +204,6 @@ def fbi_i1(now: datetime | None = None) -> dict[str, Any]:
         "covered_data": ["last_known_address"],
         "named_recipients": ["Special Agent Dana Whitfield", "Special Agent Luis Ortega"],
         "arrest_warrant": None,
-        "verified_with_court": True,
     }
     return body
 
@@ -341,8 +369,12 @@ def scenarios(now: datetime | None = None) -> list[Scenario]:
 
 
 def _fresh_id(s: Scenario) -> Scenario:
-    """Every scenario is its own request: a shared request_id would make it a replay."""
+    """Every scenario is its own request: a shared request_id would make it a replay,
+    and a shared docket number one order recorded twice."""
     s.body["request_id"] = f"{s.id}-{uuid.uuid4()}"
+    order = s.body.get("court_order")
+    if order:
+        order["docket_number"] = fresh_docket(order["docket_number"])
     return s
 
 

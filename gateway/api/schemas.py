@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 Short = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 MaybeShort = Annotated[str, StringConstraints(max_length=200)]
@@ -127,7 +127,24 @@ class CourtOrder(Strict):
     ] = []
     named_recipients: Annotated[list[Short], Field(max_length=100)] = []
     arrest_warrant: ArrestWarrant | None = None
-    verified_with_court: bool = False
+    # No ``verified_with_court``: whether an order was verified against the docket is a
+    # fact of the gateway's court-order registry (``gateway.court_orders``), never a claim.
+
+
+class CourtOrderRecording(CourtOrder):
+    """POST /v1/court-orders: an order that staff verified against the court's docket.
+
+    The order's own fields are those an agency cites (:class:`CourtOrder`), with
+    timezone-aware instants (a record is a fact about a moment, not a guess about
+    its zone). ``verification_source`` says where it was verified (e.g. a PACER
+    docket entry); ``supersedes`` names the version this one corrects.
+    """
+
+    issued_at: AwareDatetime
+    expires_at: AwareDatetime | None = None
+    verification_source: Short
+    verification_note: Text | None = None
+    supersedes: Short | None = None
 
 
 class FinalRemovalOrder(Strict):

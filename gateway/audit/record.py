@@ -201,3 +201,49 @@ def key_rotation_record(
             "verifier_key": verifier_key,
         }
     )
+
+
+def court_order_record(
+    *,
+    keys: AuditKeys,
+    order_id: str,
+    version: int,
+    supersedes: str | None,
+    recorded_at: datetime,
+    recorded_by: str,
+    recorded_by_role: str,
+    match_key: str,
+    scope: dict[str, JsonValue],
+    covered_tins: Sequence[str],
+    full_record: dict[str, Any],
+) -> bytes:
+    """The canonical bytes of a ``court_order`` leaf: staff recorded a verified order (version).
+
+    What the order permits is in clear (``scope``: order and court type, issuing
+    court, authorizer, dates, covered periods and data, warrant), so an auditor
+    without the sealing key can still see which orders existed and who recorded
+    them. The covered TINs are the same keyed pseudonyms decision leaves give
+    their subjects (``taxpayer``, ``tin:<TIN>``), so a disclosure can be matched
+    to the order that covered it; the docket number (ex parte dockets are often
+    sealed) is an HMAC of the registry's matching key. Everything else — judge,
+    named recipients, the verification source and note, the TINs themselves —
+    is in ``sealed_order``, bound to the order's id.
+    """
+    record: dict[str, JsonValue] = {
+        "v": RECORD_VERSION,
+        "kind": "court_order",
+        "order_id": order_id,
+        "version": version,
+        "supersedes": supersedes,
+        "recorded_at": _ts(recorded_at),
+        "recorded_by": {"subject": recorded_by, "role": recorded_by_role},
+        "docket_hmac": keys.pseudonym("docket", match_key),
+        "scope": scope,
+        "covered_tins": tuple(sorted(keys.pseudonym("taxpayer", f"tin:{t}") for t in covered_tins)),
+        "pseudonym_key_id": keys.pseudonym_key_id,
+        "sealed_order": keys.seal(
+            json.dumps(full_record, sort_keys=True).encode(),
+            associated_data=f"court_order:{order_id}".encode(),
+        ),
+    }
+    return canonical_json(record)

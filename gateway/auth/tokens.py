@@ -28,8 +28,9 @@ from gateway.auth.keys import GATEWAY_KEY_NAME, KeyNotFoundError, KeyStore
 from gateway.auth.registry import Agency, Official, Registry
 from gateway.errors import UnauthenticatedError
 
-StaffRole = Literal["auditor", "disclosure_officer", "operator"]
-STAFF_ROLES: tuple[StaffRole, ...] = ("auditor", "disclosure_officer", "operator")
+StaffRole = Literal["auditor", "disclosure_officer", "operator", "court_liaison"]
+STAFF_ROLES: tuple[StaffRole, ...] = ("auditor", "disclosure_officer", "operator", "court_liaison")
+"""``court_liaison``: records court orders verified against the docket (``/v1/court-orders``)."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class AgencyPrincipal:
 
 @dataclass(frozen=True)
 class StaffPrincipal:
-    """A gateway-side person (auditor, disclosure officer, operator)."""
+    """A gateway-side person (auditor, disclosure officer, operator, court liaison)."""
 
     subject: str
     role: StaffRole

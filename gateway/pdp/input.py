@@ -83,7 +83,24 @@ def _rfc3339(t: datetime) -> str:
     return t.isoformat()
 
 
-def _court_order(order: CourtOrder) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CourtOrderFacts:
+    """The order the policy judges, as the court-order registry resolved it at decision time.
+
+    ``verified_with_court``: ``order`` is the verified record (found by court and
+    docket number), and ``discrepancies`` names the fields where the request
+    said otherwise; else ``order`` is the request's unverified claim
+    (6103-I1-1b) and ``discrepancies`` is empty. Never built from the request's
+    word alone as verified: see ``gateway.court_orders.resolve``.
+    """
+
+    order: CourtOrder
+    verified_with_court: bool
+    discrepancies: tuple[str, ...] = ()
+
+
+def _court_order(facts: CourtOrderFacts) -> dict[str, Any]:
+    order = facts.order
     warrant = order.arrest_warrant
     return {
         "order_type": order.order_type.upper(),
@@ -104,7 +121,8 @@ def _court_order(order: CourtOrder) -> dict[str, Any]:
             if warrant
             else None
         ),
-        "verified_with_court": order.verified_with_court,
+        "verified_with_court": facts.verified_with_court,
+        "discrepancies": sorted(facts.discrepancies),
     }
 
 
@@ -168,9 +186,14 @@ def build_policy_input(
     payload_sha256: str,
     received_at: datetime,
     decision_time: datetime,
+    court_order: CourtOrderFacts | None,
     replay: ReplayFacts,
 ) -> dict[str, Any]:
-    """The whole policy input for one lookup; ``resolutions`` is parallel to the subjects."""
+    """The whole policy input for one lookup; ``resolutions`` is parallel to the subjects.
+
+    ``court_order`` is the registry's answer for ``request.court_order`` (None when
+    the request cites no order); the request's own order is never read here.
+    """
     agency = principal.agency
     official = principal.official
     purpose = request.purpose
@@ -229,7 +252,7 @@ def build_policy_input(
             "relates_to_prior_disclosure_id": purpose.relates_to_prior_disclosure,
             "claim_reference": purpose.claim_reference,
         },
-        "court_order": _court_order(request.court_order) if request.court_order else None,
+        "court_order": _court_order(court_order) if court_order else None,
         "taxpayers": [_taxpayer(s, r) for s, r in zip(request.subjects, resolutions, strict=True)],
         "bulk_count": len(request.subjects),
         "requested_fields": [FIELD_NAMES[f] for f in request.fields],

@@ -40,6 +40,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    String,
     Table,
     Text,
     TypeDecorator,
@@ -285,3 +286,54 @@ class ReviewItem(SQLModel, table=True):
 
 
 REVIEW_ITEM = _table("review_item")
+
+
+class CourtOrderRecord(SQLModel, table=True):
+    """One version of a court order that staff verified against the docket (migration v0004).
+
+    Append-only (triggers refuse UPDATE and DELETE): a correction, a vacatur or
+    an extension is a new row with the next ``version`` for the same
+    ``match_key``, naming the row it ``supersedes``; the old row stays as it was,
+    so every decision can be traced to the version in force when it was made.
+    ``(match_key, version)`` is unique, so two staff correcting the same order
+    at once cannot both win. Lists are JSON text; TINs are stored normalised
+    ("123-45-6789"). ``log_index`` is the ``court_order`` leaf appended before
+    the row was written.
+    """
+
+    __tablename__ = "court_order_record"
+    __table_args__ = (
+        Index("ux_court_order_record_key_version", "match_key", "version", unique=True),
+    )
+
+    id: str = Field(primary_key=True)
+    match_key: str
+    version: int
+    supersedes: str | None = Field(
+        default=None,
+        sa_column=Column(String, ForeignKey("court_order_record.id"), unique=True, nullable=True),
+    )
+    order_type: str
+    court: str
+    court_type: str
+    judge: str
+    judge_type: str
+    docket_number: str
+    applicant_authorizer_role: str
+    covered_tins_json: str = Field(sa_column=Column(Text, nullable=False))
+    covered_taxable_periods_json: str = Field(sa_column=Column(Text, nullable=False))
+    covered_data_json: str = Field(sa_column=Column(Text, nullable=False))
+    named_recipients_json: str = Field(sa_column=Column(Text, nullable=False))
+    warrant_type: str | None = None
+    warrant_offense_class: str | None = None
+    issued_at: datetime = Field(sa_column=Column(AwareDateTime, nullable=False))
+    expires_at: datetime | None = Field(default=None, sa_column=Column(AwareDateTime))
+    verification_source: str = Field(sa_column=Column(Text, nullable=False))
+    verification_note: str | None = Field(default=None, sa_column=Column(Text))
+    recorded_by: str
+    recorded_by_role: str
+    recorded_at: datetime = Field(sa_column=Column(AwareDateTime, nullable=False))
+    log_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+COURT_ORDER_RECORD = _table("court_order_record")

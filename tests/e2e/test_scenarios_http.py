@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -90,6 +91,14 @@ def _ask(
     return answer
 
 
+def _record_order(env: dict[str, str], url: str, order: dict[str, Any]) -> None:
+    """A court liaison records the order the request cites, from the docket, with the CLI."""
+    path = Path(env["GATEWAY_HOME"]) / f"order-{uuid.uuid4()}.json"
+    path.write_text(json.dumps(sc.order_record(order)), encoding="utf-8")
+    out = cli(env, "court-orders", "record", "--file", str(path), "--url", url)
+    assert out.startswith("recorded court order "), out
+
+
 def _record(log: DecisionLog, answer: dict[str, Any]) -> dict[str, Any]:
     entry = log.entries(answer["log_index"], answer["log_index"] + 1)[0]
     record: dict[str, Any] = json.loads(entry.body)
@@ -142,6 +151,8 @@ def test_scenario_over_http(
         assert resp.headers["content-type"] == "application/problem+json"
         assert decision_log.size() == size
         return
+    if scenario.body.get("court_order"):
+        _record_order(env, gateway_url, scenario.body["court_order"])
     answer = _ask(env, gateway_url, scenario.body, scenario.agency, official)
     if scenario.delivery == "twice":
         # S18: the same request_id again under a fresh token (a replayed token is a 401);
@@ -265,6 +276,7 @@ def test_order_that_expired_a_second_before_the_decision_is_denied(
     # least one second before the decision.
     body = sc.fbi_i1()
     body["court_order"]["expires_at"] = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    _record_order(env, gateway_url, body["court_order"])
     answer = _ask(env, gateway_url, body)
     assert answer["outcome"] == "denied"
     assert "6103-I1-4" in [r["rule"] for r in answer["reasons"]]
@@ -276,6 +288,7 @@ def test_order_that_expires_a_minute_after_the_decision_releases_the_address(
 ) -> None:
     body = sc.about(sc.fbi_i1(), sc.NUNEZ)
     body["court_order"]["expires_at"] = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    _record_order(env, gateway_url, body["court_order"])
     answer = _ask(env, gateway_url, body)
     assert answer["outcome"] == "allowed"
     assert answer["reasons"] == []
@@ -401,3 +414,28 @@ def test_shared_household_name_lookup_goes_to_review_without_an_address(
     assert answer["results"][0]["reasons"] == []
     _only_the_address_leaves(answer)
     assert "6103-I2-10b" in _logged_rules(_record(decision_log, answer))
+
+
+def test_orders_are_recorded_by_court_staff_only_and_listed_without_tins(
+    env: dict[str, str], gateway_url: str
+) -> None:
+    """`gateway token --role court_liaison` may record; an auditor and an agency may not;
+    `gateway court-orders list` shows the registry, counting TINs instead of printing them."""
+    order = sc.order_record(sc.about(sc.fbi_i1(), sc.CHEN)["court_order"])
+
+    def post(token: str) -> httpx.Response:
+        return httpx.post(
+            f"{gateway_url}/v1/court-orders",
+            json=order,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+
+    assert post(cli(env, "token", "--role", "auditor").strip()).status_code == 403
+    assert post(_token(env, "DOJ-FBI", "fbi-director")).status_code == 403
+    created = post(cli(env, "token", "--role", "court_liaison").strip())
+    assert created.status_code == 201, created.text
+    listed = cli(env, "court-orders", "list", "--url", gateway_url)
+    assert created.json()["id"] in listed
+    assert order["docket_number"] in listed
+    assert sc.CHEN.tin not in listed

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from gateway.audit.log import DecisionLog
 from tests import scenarios as sc
-from tests.support import Tokens
+from tests.support import Tokens, record_order
 
 
 def _pending_lookup(client: TestClient, tokens: Tokens) -> dict[str, Any]:
@@ -131,6 +131,7 @@ def test_dhs_request_under_a_court_order_shows_the_court_notice_to_the_officer(
     body = sc.fbi_i1()
     for r in body["recipients"]:
         r["employer_agency"] = "DHS"
+    record_order(client, tokens, body["court_order"])  # INJ-3 needs a verified order
     answer = client.post(
         "/v1/address-lookups",
         json=body,
