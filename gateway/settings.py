@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     """The decision log's name: first line of every checkpoint and name of its signing key."""
     checkpoint_interval_seconds: float = Field(default=1.0, gt=0, le=1.0)
     """How often a checkpoint is signed while the log has new leaves (at least every second)."""
+    readiness_min_free_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    """``/readyz`` is false while the SQLite database's file system has less free space:
+    a rolled-back probe write cannot see a full disk, the next append would. 0: no check."""
 
     @property
     def resolved_database_url(self) -> str:

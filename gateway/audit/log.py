@@ -36,7 +36,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
 
@@ -54,7 +54,7 @@ from gateway.audit.merkle import (
     root_from_nodes,
 )
 from gateway.errors import AuditLogUnavailableError
-from gateway.store.db import write_transaction
+from gateway.store.db import rolled_back_write, write_transaction
 from gateway.store.models import SQLModel
 
 __all__ = [
@@ -284,6 +284,20 @@ class DecisionLog:
                 return fn(conn)
         except SQLAlchemyError as exc:
             raise AuditLogUnavailableError(f"the decision log cannot be read ({action})") from exc
+
+    def check_writable(self) -> None:
+        """Raise :class:`AuditLogUnavailableError` unless the log's table takes a leaf now.
+
+        Writes a leaf at index -1 (never a real one) and rolls it back: a read-only
+        database, a read-only transaction mode (a demoted primary), a revoked grant or
+        a lock that cannot be had all fail here, as the next real append would.
+        """
+        probe = {"idx": -1, "kind": "readiness", "body": b"", "leaf_hash": _PLACEHOLDER}
+        try:
+            with rolled_back_write(self._engine) as conn:
+                conn.execute(insert(_entry), {**probe, "created_at": datetime.now(UTC)})
+        except SQLAlchemyError as exc:
+            raise AuditLogUnavailableError("the decision log does not accept writes") from exc
 
     def size(self) -> int:
         """Number of leaves durably stored."""

@@ -102,6 +102,18 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
+def rolled_back_write(engine: Engine) -> Iterator[Connection]:
+    """Like :func:`write_transaction`, but always rolled back: for proving that the
+    database accepts writes now (readiness) without leaving anything behind."""
+    with engine.connect().execution_options(**{_WRITE_OPTION: True}) as conn:
+        tx = conn.begin()
+        try:
+            yield conn
+        finally:
+            tx.rollback()
+
+
+@contextmanager
 def session(engine: Engine) -> Iterator[Session]:
     """A SQLModel session in one transaction: committed on success, rolled back on error.
 
