@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from fastapi.testclient import TestClient
 
 from gateway.audit.log import DecisionLog
 from gateway.audit.sealing import AuditKeys
+from gateway.auth.tokens import StaffRole
 from gateway.services import Services
 from tests import scenarios as sc
 from tests.support import Tokens, record_order
@@ -65,7 +66,7 @@ def _request_rules(answer: dict[str, Any]) -> set[str]:
 
 @pytest.mark.parametrize("role", ["court_liaison", "disclosure_officer"])
 def test_court_liaisons_and_disclosure_officers_record_orders(
-    client: TestClient, tokens: Tokens, role: str
+    client: TestClient, tokens: Tokens, role: StaffRole
 ) -> None:
     order = sc.fbi_i1()["court_order"]
     resp = client.post("/v1/court-orders", json=sc.order_record(order), headers=tokens.staff(role))
@@ -75,6 +76,8 @@ def test_court_liaisons_and_disclosure_officers_record_orders(
     assert recorded["supersedes"] is None
     assert recorded["recorded_by"] == {"subject": "test-staff", "role": role}
     assert recorded["covered_tins"] == [sc.GONZALEZ_TIN]
+    assert recorded["log_index"] == _services(client).decision_log.size() - 1
+    assert _leaf(client, recorded["log_index"])[0] == "court_order"
     assert resp.headers["location"] == f"/v1/court-orders/{recorded['id']}"
     got = client.get(f"/v1/court-orders/{recorded['id']}", headers=tokens.staff("auditor"))
     assert got.json() == recorded | {"superseded_by": None}
@@ -82,9 +85,9 @@ def test_court_liaisons_and_disclosure_officers_record_orders(
 
 @pytest.mark.parametrize("who", ["auditor", "operator", "agency"])
 def test_recording_an_order_needs_the_right_role(
-    client: TestClient, tokens: Tokens, who: str
+    client: TestClient, tokens: Tokens, who: Literal["auditor", "operator", "agency"]
 ) -> None:
-    headers = tokens.agency(*FBI) if who == "agency" else tokens.staff(who)  # type: ignore[arg-type]
+    headers = tokens.agency(*FBI) if who == "agency" else tokens.staff(who)
     size = _services(client).decision_log.size()
     resp = client.post(
         "/v1/court-orders", json=sc.order_record(sc.fbi_i1()["court_order"]), headers=headers
