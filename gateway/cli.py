@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from gateway.audit.commands import audit_app
@@ -46,12 +45,13 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
     """Run the gateway (and, unless GATEWAY_OPA_URL is set, a local OPA beside it)."""
+    from gateway.api.server import serve as serve_http
     from gateway.app import create_app
 
     settings = Settings()
     app_ = create_app(settings)
     err.print(f"gateway: listening on http://{host}:{port} (Ctrl-C stops it and its OPA)")
-    uvicorn.run(app_, host=host, port=port, log_config=None, access_log=False)
+    serve_http(app_, settings, host=host, port=port)
 
 
 @keys_app.command("init")

@@ -48,6 +48,19 @@ class Settings(BaseSettings):
     """The decision log's name: first line of every checkpoint and name of its signing key."""
     checkpoint_interval_seconds: float = Field(default=1.0, gt=0, le=1.0)
     """How often a checkpoint is signed while the log has new leaves (at least every second)."""
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    """The request line and headers must arrive within this (from connect or the last answer)."""
+    http_body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    """The whole request body must arrive within this after the request head."""
+    http_keep_alive_seconds: int = Field(default=5, ge=1, le=300)
+    """An idle keep-alive connection is closed after this."""
+    http_max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    """Request line and headers together; a longer head is answered 431."""
+    http_max_connections: int = Field(default=1024, ge=1)
+    """Open connections; beyond this a new one is answered 503 and closed."""
+    http_max_pending_connections: int = Field(default=256, ge=1)
+    """Connections that have not sent a complete request head (so cannot have
+    authenticated); beyond this a new one is answered 503 and closed."""
     readiness_min_free_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     """``/readyz`` is false while the SQLite database's file system has less free space:
     a rolled-back probe write cannot see a full disk, the next append would. 0: no check."""

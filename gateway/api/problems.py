@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from gateway.errors import GatewayError, UnauthenticatedError
 
@@ -73,6 +74,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         response = problem(exc.status_code, str(exc.detail), str(exc.detail), "http-error")
         response.headers.update(exc.headers or {})
         return response
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(_request: Request, _exc: ClientDisconnect) -> JSONResponse:
+        # The client hung up, or the server cut it off at a deadline: nobody reads this.
+        log.info("request.abandoned")
+        return problem(400, "Client disconnected", "the request was not completed", "abandoned")
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -1,0 +1,234 @@
+"""`gateway serve`'s HTTP server: uvicorn's h11 protocol with deadlines and connection caps.
+
+Why a protocol subclass: uvicorn bounds only the idle time between requests
+(``timeout_keep_alive``). A client that sends its request head or body a byte
+every few seconds is never idle, so it was never timed out (200 such
+connections stayed open for as long as they liked), and a connection that sends
+nothing at all before its first request is not bounded either. Everything a
+client must send before the gateway can authenticate it is therefore bounded
+here, where the bytes arrive:
+
+* **request head deadline** (``GATEWAY_HTTP_HEADER_TIMEOUT_SECONDS``): the
+  request line and headers must be complete this long after the connection
+  opened or the previous answer ended; else ``408`` (a problem document) and
+  the connection is closed;
+* **body deadline** (``GATEWAY_HTTP_BODY_TIMEOUT_SECONDS``): the whole body
+  must arrive this long after the head; else ``408`` and close;
+* **head size** (``GATEWAY_HTTP_MAX_HEADER_BYTES``, h11's incomplete-event
+  limit): a longer head gets ``431`` (a problem document, not uvicorn's plain
+  ``400``);
+* **connections without a request head** (``GATEWAY_HTTP_MAX_PENDING_CONNECTIONS``):
+  none of them can have authenticated, so beyond this many a new connection is
+  answered ``503`` with ``Retry-After`` and closed at once;
+* **connections in all** (``GATEWAY_HTTP_MAX_CONNECTIONS``): the same beyond this;
+* **keep-alive** (``GATEWAY_HTTP_KEEP_ALIVE_SECONDS``): uvicorn's own idle limit.
+
+A refusal is written as raw bytes (the client may not have sent a complete
+request, so h11 cannot frame an answer), half-closes the connection and reads
+and discards what the client still sends for up to :data:`LINGER_SECONDS`
+before closing: closing with unread input would reset the connection and could
+destroy the answer before the client reads it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import json
+from typing import Any
+
+import h11
+import structlog
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from gateway.api.problems import PROBLEM_BASE
+from gateway.settings import Settings
+
+LINGER_SECONDS = 2.0
+"""How long a refused connection is drained before it is closed."""
+
+log = structlog.get_logger("gateway.http")
+
+
+def raw_problem(
+    status: int, title: str, detail: str, slug: str, headers: tuple[str, ...] = ()
+) -> bytes:
+    """A complete ``Connection: close`` HTTP/1.1 answer carrying an RFC 9457 problem."""
+    body = json.dumps(
+        {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
+    ).encode()
+    lines = [
+        f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}",
+        "content-type: application/problem+json",
+        f"content-length: {len(body)}",
+        "cache-control: no-store",
+        "connection: close",
+        *headers,
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def protocol_for(settings: Settings) -> type[H11Protocol]:
+    """The h11 protocol class with this gateway's limits (one set of pending connections
+    per server, shared by its connections)."""
+    head_timeout = settings.http_header_timeout_seconds
+    body_timeout = settings.http_body_timeout_seconds
+    max_head = settings.http_max_header_bytes
+    max_connections = settings.http_max_connections
+    max_pending = settings.http_max_pending_connections
+    pending: set[H11Protocol] = set()
+
+    class GatewayH11Protocol(H11Protocol):
+        _head_timer: asyncio.TimerHandle | None = None
+        _body_timer: asyncio.TimerHandle | None = None
+        _refused = False
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if len(self.connections) > max_connections:
+                self._refuse_busy(f"the gateway serves at most {max_connections} connections")
+            elif len(pending) >= max_pending:
+                self._refuse_busy(
+                    f"at most {max_pending} connections may wait to send their request"
+                )
+            else:
+                pending.add(self)
+                self._update_deadlines()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            pending.discard(self)
+            self._cancel("_head_timer")
+            self._cancel("_body_timer")
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            if self._refused:
+                return  # draining: the answer has been written
+            # uvicorn's data_received, with the head size checked before h11 parses it:
+            # h11 measures only a head still incomplete, so a longer one that arrives
+            # in a single read would pass.
+            self._unset_keepalive_if_required()
+            self.conn.receive_data(data)
+            if self.conn.their_state is h11.IDLE and self._head_too_long():
+                self._refuse(
+                    431,
+                    "Request header fields too large",
+                    f"the request line and headers exceed {max_head} bytes",
+                    "request-header-fields-too-large",
+                )
+                return
+            self.handle_events()
+            self._update_deadlines()
+
+        def _head_too_long(self) -> bool:
+            buffered, _ = self.conn.trailing_data
+            end = buffered.find(b"\r\n\r\n", 0, max_head + 4)
+            return len(buffered) > max_head if end < 0 else end > max_head
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._update_deadlines()
+
+        def send_400_response(self, msg: str) -> None:
+            """uvicorn's answer to anything h11 cannot parse; here a problem document."""
+            self._refuse(400, "Bad request", "the request is not valid HTTP/1.1", "bad-request")
+
+        # -- deadlines -------------------------------------------------------------------
+
+        def _update_deadlines(self) -> None:
+            if self._refused or self.transport.is_closing():
+                return
+            state = self.conn.their_state
+            if state is h11.IDLE:  # waiting for a request head
+                if self._head_timer is None:
+                    self._head_timer = self.loop.call_later(head_timeout, self._head_late)
+                return
+            pending.discard(self)
+            self._cancel("_head_timer")
+            if state is h11.SEND_BODY:
+                if self._body_timer is None:
+                    self._body_timer = self.loop.call_later(body_timeout, self._body_late)
+            else:
+                self._cancel("_body_timer")
+
+        def _cancel(self, name: str) -> None:
+            timer: asyncio.TimerHandle | None = getattr(self, name)
+            if timer is not None:
+                timer.cancel()
+                setattr(self, name, None)
+
+        def _head_late(self) -> None:
+            self._head_timer = None
+            if self.transport.is_closing():
+                return
+            buffered, _ = self.conn.trailing_data
+            if not buffered:  # an idle connection: nothing to answer
+                self.transport.close()
+                return
+            self._refuse(
+                408,
+                "Request timeout",
+                f"the request line and headers did not arrive within {head_timeout:g} s",
+                "request-timeout",
+            )
+
+        def _body_late(self) -> None:
+            self._body_timer = None
+            if self.transport.is_closing():
+                return
+            cycle = self.cycle
+            if cycle is not None and cycle.response_started:
+                self.transport.close()  # too late for an answer of our own
+                return
+            if cycle is not None:
+                # The endpoint sees the client go; anything it still sends is dropped.
+                cycle.disconnected = True
+                cycle.message_event.set()
+            self._refuse(
+                408,
+                "Request timeout",
+                f"the request body did not arrive within {body_timeout:g} s",
+                "request-timeout",
+            )
+
+        # -- refusals --------------------------------------------------------------------
+
+        def _refuse_busy(self, detail: str) -> None:
+            self._refuse(
+                503, "Service unavailable", detail, "too-many-connections", ("retry-after: 1",)
+            )
+
+        def _refuse(
+            self, status: int, title: str, detail: str, slug: str, headers: tuple[str, ...] = ()
+        ) -> None:
+            """Answer once, half-close, drain what the client still sends, then close."""
+            self._refused = True
+            pending.discard(self)
+            self._cancel("_head_timer")
+            self._cancel("_body_timer")
+            log.info("http.refused", status=status, reason=slug)
+            self.transport.write(raw_problem(status, title, detail, slug, headers))
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+                self.transport.resume_reading()
+                self.loop.call_later(LINGER_SECONDS, self.transport.close)
+            else:
+                self.transport.close()
+
+    return GatewayH11Protocol
+
+
+def serve(app: Any, settings: Settings, *, host: str, port: int) -> None:
+    """Run ``app`` with uvicorn and the gateway's protocol until interrupted."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http=protocol_for(settings),
+        h11_max_incomplete_event_size=settings.http_max_header_bytes,
+        timeout_keep_alive=settings.http_keep_alive_seconds,
+        log_config=None,
+        access_log=False,
+    )
+    uvicorn.Server(config).run()
