@@ -7,11 +7,13 @@ Every command reads its settings from ``GATEWAY_*`` variables (see
 from __future__ import annotations
 
 import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from gateway.audit.commands import audit_app
@@ -21,10 +23,49 @@ from gateway.auth.registry import Registry
 from gateway.auth.tokens import STAFF_ROLES, mint_token
 from gateway.clock import SystemClock, UnsafePinnedClock
 from gateway.court_orders.commands import court_orders_app
-from gateway.settings import Settings
+from gateway.errors import GatewayError, PolicyEngineUnavailableError
+from gateway.settings import Settings, UnsafeSettingError
 from gateway.store.commands import seed_command, store_app
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+
+class _GatewayCommand(typer.Typer):
+    """The ``gateway`` command: an operator's mistake is one line on stderr, not a traceback.
+
+    A setting that does not parse, a development shortcut refused in production,
+    or a dependency the command cannot use (a database it cannot reach, a policy
+    OPA will not load) says what is wrong in one line and exits non-zero (2 for
+    settings, 1 otherwise), so that both a person and a script can act on it.
+    Anything else is a bug and keeps its traceback.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except ValidationError as exc:
+            if exc.title != Settings.__name__:
+                raise
+            _fail(2, "invalid setting: " + settings_error_line(exc))
+        except UnsafeSettingError as exc:
+            _fail(2, f"unsafe setting: {exc}")
+        except GatewayError as exc:
+            _fail(1, exc.detail)
+
+
+def settings_error_line(exc: ValidationError) -> str:
+    """Each wrong variable with pydantic's reason, never the value (it may be a secret)."""
+    return "; ".join(
+        f"GATEWAY_{str(e['loc'][0]).upper() if e['loc'] else '?'}: {e['msg']}"
+        for e in exc.errors(include_input=False, include_url=False)
+    )
+
+
+def _fail(code: int, message: str) -> NoReturn:
+    first = " ".join(message.split())  # one line, whatever the message held
+    sys.stderr.write(f"gateway: {first}\n")
+    raise SystemExit(code)
+
+
+app = _GatewayCommand(no_args_is_help=True, add_completion=False, help=__doc__)
 keys_app = typer.Typer(no_args_is_help=True, help="Demo agency keys and the gateway's own key.")
 policy_app = typer.Typer(no_args_is_help=True, help="Check and test the Rego policies with OPA.")
 app.add_typer(store_app, name="store", help="The taxpayer datastore.")
@@ -154,6 +195,7 @@ def policy_replay(
 
     settings = Settings()
     directory = candidate or settings.policy_dir
+    settings.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     log = DecisionLog(engine)
@@ -161,15 +203,23 @@ def policy_replay(
     start = max(0, size - last)
     leaves = [(e.index, e.body) for e in log.entries(start, size)]
     keys = AuditKeys.load_or_create(settings.keys_dir)
-    with LocalOpa(settings.opa_binary, directory) as opa, Progress(console=err) as progress:
-        task = progress.add_task("replaying", total=len(leaves))
-        summary = replay(
-            leaves,
-            keys,
-            OpaPolicyEngine(opa.url, timeout_seconds=settings.opa_timeout_seconds),
-            on_leaf=lambda: progress.advance(task),
-        )
-    engine.dispose()
+    opa = LocalOpa(settings.opa_binary, directory, log_path=settings.home / "opa-replay.log")
+    try:
+        opa.start()
+    except PolicyEngineUnavailableError as exc:
+        engine.dispose()
+        raise PolicyEngineUnavailableError(
+            f"the candidate policy in {directory} does not load: {exc.detail}"
+        ) from exc
+    candidate_engine = OpaPolicyEngine(opa.url, timeout_seconds=settings.opa_timeout_seconds)
+    try:
+        with Progress(console=err) as progress:
+            task = progress.add_task("replaying", total=len(leaves))
+            summary = replay(leaves, keys, candidate_engine, on_leaf=lambda: progress.advance(task))
+    finally:
+        candidate_engine.close()
+        opa.stop()
+        engine.dispose()
     table = Table("log index", "decision", "subject", "was", "would be", "rules +", "rules -")
     for c in summary.changes[:show]:
         table.add_row(

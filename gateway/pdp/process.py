@@ -84,6 +84,7 @@ class LocalOpa:
         self.log_path = log_path
         self._proc: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
+        self._log_offset = 0
         """``time.monotonic()`` when the last :meth:`start` began."""
 
     @property
@@ -96,6 +97,7 @@ class LocalOpa:
                 f"OPA binary not found at {self.binary}; run `make setup` to build it"
             )
         out = self.log_path.open("ab") if self.log_path else None
+        self._log_offset = out.tell() if out is not None else 0
         self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             [
                 str(self.binary),
@@ -132,8 +134,10 @@ class LocalOpa:
         deadline = time.monotonic() + self.start_timeout_seconds
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.poll() is not None:
+                said = self._last_logged_line()
                 raise PolicyEngineUnavailableError(
                     f"OPA exited during start-up with code {self._proc.returncode}"
+                    + (f": {said}" if said else "")
                 )
             try:
                 if httpx.get(f"{self.url}/health", timeout=0.5).status_code == 200:
@@ -143,6 +147,23 @@ class LocalOpa:
             time.sleep(0.05)
         self.stop()
         raise PolicyEngineUnavailableError("OPA did not become healthy in time")
+
+    def _last_logged_line(self) -> str:
+        """OPA's own last words (a policy that does not parse, a port in use), if logged."""
+        if self.log_path is None:
+            return ""
+        try:
+            with self.log_path.open("rb") as f:
+                f.seek(self._log_offset)  # only what this start wrote
+                lines = f.read().decode("utf-8", errors="replace").splitlines()
+        except OSError:
+            return ""
+        words = [ln.strip() for ln in lines if ln.strip()]
+        # The last line that names an error; OPA follows it with the source line and a caret.
+        said = next(
+            (w for w in reversed(words) if "error" in w.lower()), words[-1] if words else ""
+        )
+        return said[:500]
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
