@@ -1,6 +1,6 @@
 """structlog, set up once: JSON in production, console in development.
 
-One ``request.completed`` line per request carries method, path, status,
+One ``request.completed`` line per request carries method, route template, status,
 duration and — for lookups — decision id, log index and outcome. A final
 processor drops any key that could carry personal data, so a careless
 ``log.info(..., tin=...)`` cannot put a TIN, name or address into the logs.
