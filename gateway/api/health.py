@@ -1,11 +1,12 @@
 """Liveness and readiness: ``/healthz`` says the process runs, ``/readyz`` that it can decide.
 
-Ready means every step of a lookup could succeed now: OPA answers its health
-check, the datastore answers a query, and the decision log accepts a write (a
-leaf written and rolled back; see :meth:`DecisionLog.check_writable`). For a
-SQLite database the file system it lives on must also have at least
-``GATEWAY_READINESS_MIN_FREE_BYTES`` free (``disk``): a rolled-back write never
-reaches the disk, so only the free space tells a full disk in advance.
+Ready means every step of a lookup could succeed now (API.md: OPA, datastore
+and log usable): OPA answers its health check, the datastore answers a query,
+and the decision log accepts a write (a leaf written and rolled back; see
+:meth:`DecisionLog.check_writable`). For a SQLite database the log is usable
+only if the file system it lives on also has at least
+``GATEWAY_READINESS_MIN_FREE_BYTES`` free: a rolled-back write never reaches the
+disk, so only the free space tells a full disk in advance.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from gateway.api.deps import ServicesDep
+from gateway.settings import Settings
 
 router = APIRouter(tags=["operations"])
 
@@ -37,6 +39,17 @@ def sqlite_directory(database_url: str) -> Path | None:
     return Path(str(url.database)).resolve().parent
 
 
+def has_room(database_url: str, settings: Settings) -> bool:
+    """False when a SQLite database's file system has less than the configured free space."""
+    directory = sqlite_directory(database_url)
+    if directory is None or settings.readiness_min_free_bytes == 0:
+        return True
+    try:
+        return shutil.disk_usage(directory).free >= settings.readiness_min_free_bytes
+    except OSError:
+        return False
+
+
 @router.get("/readyz")
 async def readyz(svc: ServicesDep) -> JSONResponse:
     def check() -> dict[str, bool]:
@@ -47,16 +60,9 @@ async def readyz(svc: ServicesDep) -> JSONResponse:
             checks["datastore"] = True
             svc.decision_log.size()
             svc.decision_log.check_writable()
-            checks["log"] = True
+            checks["log"] = has_room(svc.settings.resolved_database_url, svc.settings)
         except Exception:  # noqa: S110 - any failure means "not ready", reported below
             pass
-        directory = sqlite_directory(svc.settings.resolved_database_url)
-        if directory is not None and svc.settings.readiness_min_free_bytes > 0:
-            try:
-                free = shutil.disk_usage(directory).free
-            except OSError:
-                free = 0
-            checks["disk"] = free >= svc.settings.readiness_min_free_bytes
         return checks
 
     checks = await run_in_threadpool(check)
