@@ -8,7 +8,7 @@ DEMO_TAXPAYERS ?= 2000
 
 export GATEWAY_OPA_BINARY := $(CURDIR)/$(OPA)
 
-.PHONY: setup run test lint policy-check pytest clean
+.PHONY: setup run test lint policy-check pytest mutation-subset soak mutation clean
 
 setup: .venv/.synced $(OPA)
 	uv run gateway keys init
@@ -17,7 +17,7 @@ setup: .venv/.synced $(OPA)
 run: setup
 	uv run gateway serve
 
-test: setup lint policy-check pytest
+test: setup lint policy-check pytest mutation-subset
 
 # uv is installed with pip only when missing; the lock file pins everything else.
 .venv/.synced: pyproject.toml uv.lock
@@ -43,6 +43,23 @@ policy-check: $(OPA)
 
 pytest: .venv/.synced $(OPA)
 	uv run pytest --cov --cov-report=term-missing:skip-covered
+
+# Policy mutants: `make test` judges a deterministic sample of MUTATION_SUBSET of them
+# (the full set takes longer than the rest of the suite); `make mutation` judges all
+# and writes bench/results/mutation.json. Both fail on a survivor that
+# scripts/mutation-equivalents.json does not explain.
+MUTATION_SUBSET ?= 16
+
+mutation-subset: .venv/.synced $(OPA)
+	uv run python scripts/mutation.py --subset $(MUTATION_SUBSET) --out .gateway/mutation-subset.json
+
+mutation: .venv/.synced $(OPA)
+	uv run python scripts/mutation.py
+
+# The invariant properties with thousands of random examples each (Hypothesis "soak"
+# profile; `make test` runs the bounded, derandomized "ci" profile).
+soak: .venv/.synced $(OPA)
+	GATEWAY_HYPOTHESIS_PROFILE=soak uv run pytest tests/invariants -m invariant -p no:cacheprovider --hypothesis-show-statistics
 
 clean:
 	rm -rf .gateway .tools .venv .pytest_cache .mypy_cache .ruff_cache .coverage

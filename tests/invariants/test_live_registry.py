@@ -198,3 +198,17 @@ def test_nontax_crime_alone_supports_an_i2_release(ask: Ask, opa: OpaServer, cit
     ex = ask("S06", [Drop("statutes"), CiteStatute(Written(citation))])
     decision = opa.decide(ex.policy_input)
     assert all(s["outcome"] in RELEASED for s in decision["subjects"]), _rules(decision)
+
+
+@pytest.mark.parametrize(
+    "purpose", ["immigration_criminal", "civil_immigration_enforcement", "data_remediation"]
+)
+def test_dhs_requester_with_an_immigration_purpose_meets_both_injunctions(
+    ask: Ask, opa: OpaServer, purpose: str
+) -> None:
+    """CTR-PI (INJ-1) and CEDC-PI (INJ-4, a DHS requester with an immigration purpose) each
+    forbid it; the log must name both orders, not whichever rule fires first."""
+    ex = ask("S06", [AskAs("DHS-ICE"), Category(purpose)])
+    decision = opa.decide(_at(ex.policy_input, BOTH))
+    assert {"INJ-1", "INJ-4"} <= _rules(decision)
+    assert decision["outcome"] == "DENY"

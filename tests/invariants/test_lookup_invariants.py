@@ -13,10 +13,11 @@ the ``any_spelling`` variants add the look-alikes an agency might write.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.invariants import strategies as s
@@ -34,9 +35,13 @@ from tests.invariants.properties import (
 )
 from tests.invariants.spellings import dhs_names
 from tests.invariants.world import (
+    DHS_AGENCIES,
+    IMMIGRATION_PURPOSES,
     AddRecipient,
+    AskAs,
     Base,
     Basis,
+    Category,
     CivilUse,
     Drop,
     Edit,
@@ -67,8 +72,20 @@ def _enjoined(ex: Exchange, *, documented: bool) -> None:
 # (1) no disclosure touching DHS or immigration while the injunctions are in force -----
 
 
+def _each(edits: list[Edit]) -> Callable[[Any], Any]:
+    """Explicit examples, tried before the search: each edit once on the FBI's (i)(2) request."""
+
+    def add(test: Any) -> Any:
+        for edit in reversed(edits):
+            test = example(request=("S06", [edit]))(test)
+        return test
+
+    return add
+
+
 @PROFILE
 @given(request=s.requests(then=s.dhs_requester))
+@_each([AskAs(agency) for agency in sorted(DHS_AGENCIES)])
 def test_dhs_requester_never_gets_an_address(ask: Ask, request: tuple[str, list[Edit]]) -> None:
     _enjoined(ask(*request), documented=True)
 
@@ -105,6 +122,7 @@ def test_request_citing_title_8_discloses_nothing(
 
 @PROFILE
 @given(request=s.requests(noise=st.one_of(s.quiet_edits, s.any_basis), then=s.immigration_purpose))
+@_each([Category(purpose) for purpose in IMMIGRATION_PURPOSES])
 def test_immigration_purpose_discloses_nothing_on_any_basis(
     ask: Ask, request: tuple[str, list[Edit]]
 ) -> None:
