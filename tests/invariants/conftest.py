@@ -31,8 +31,9 @@ from tests.invariants.profiles import PROFILE
 from tests.invariants.world import Base, Edit, FreshTaxpayer, FreshTaxpayers, draft, known_good
 from tests.support import make_settings, running_gateway
 
-POPULATION = max(30_000, PROFILE.max_examples * 40)
-"""Seeded taxpayers: about two in five suit (``FreshTaxpayers``), each is asked about once."""
+POPULATION = max(40_000, PROFILE.max_examples * 80)
+"""Seeded taxpayers: about one in five suits (``FreshTaxpayers``) and each is asked about
+once; some twenty tests with their shrinking use a few thousand (the soak run many more)."""
 
 NAME_SCORE_FLOOR = float(
     json.loads((POLICY_DIR / "params" / "data.json").read_text())["NAME_SCORE_FLOOR"]

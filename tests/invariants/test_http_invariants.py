@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from gateway.audit.log import DecisionLog
@@ -114,7 +114,9 @@ def _send(
     bases: Bases,
     request: tuple[str, list[Edit]],
 ) -> Exchange:
-    return exchange(gateway, opa, draft(bases[request[0]], pool.take(), request[1]))
+    ex = exchange(gateway, opa, draft(bases[request[0]], pool.take(), request[1]))
+    event(f"answer {ex.answer['outcome']}")
+    return ex
 
 
 @HTTP
