@@ -502,6 +502,11 @@ def judge(
     return r
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the repository when inside it (results are committed)."""
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--policy-dir", type=Path, default=REPO / "policies")
@@ -605,7 +610,7 @@ def _mutate(args: argparse.Namespace, source: Path, scratch: Path) -> int:
     }
     summary = {
         "generated_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "policy_dir": str(args.policy_dir),
+        "policy_dir": _shown(args.policy_dir.resolve()),
         "profile": args.profile,
         "subset": args.subset or None,
         "candidates": len(every),
@@ -621,7 +626,7 @@ def _mutate(args: argparse.Namespace, source: Path, scratch: Path) -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2) + "\n")
-    where = args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out
+    where = _shown(args.out.resolve())
     console.print(
         f"mutation score {score:.1%}: {counts['killed']} killed, {counts['survived']} survived, "
         f"{counts['equivalent']} equivalent, {counts['invalid']} invalid "

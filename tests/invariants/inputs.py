@@ -186,7 +186,9 @@ def _drop(element: str) -> InputEdit:
             case "signer":
                 requester.pop("signer", None)
             case "signer_official":
-                requester["signer"] = dict(requester["signer"], official_id="nobody-on-file")
+                requester["signer"] = dict(
+                    requester.get("signer", {}), official_id="nobody-on-file"
+                )
             case "signature":
                 i["signature_valid"] = False
             case "safeguards":
