@@ -270,6 +270,7 @@ class LookupPipeline:
                     decision_time=decided_at,
                     replay=replay,
                     court_order=court_order,
+                    facts=policy.facts,
                 )
                 # 5. decide
                 decision = self._decide(
@@ -277,13 +278,13 @@ class LookupPipeline:
                 )
                 # 6. read only what the decision may release
                 addresses = [
-                    self._address(session, r, d, decision.outcome)
+                    self._address(session, r, d, decision.request_effect)
                     for r, d in zip(resolutions, decision.subjects, strict=True)
                 ]
         except SQLAlchemyError as exc:
             raise DatastoreUnavailableError("the taxpayer datastore cannot be read") from exc
         results = [
-            self._result(s, d, a, list(request.fields), decision.outcome)
+            self._result(s, d, a, list(request.fields), decision.request_effect)
             for s, d, a in zip(request.subjects, decision.subjects, addresses, strict=True)
         ]
         outcome = request_outcome(results)

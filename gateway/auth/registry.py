@@ -26,7 +26,7 @@ class Agency:
     eligible: bool
     safeguards_status: str
     parent: str | None = None
-    """The agency this one is part of (ERO and HSI are parts of ICE), whose officials sign for it."""
+    """The agency this one is part of (ERO and HSI are parts of ICE); its officials sign here."""
 
 
 @dataclass(frozen=True)

@@ -185,10 +185,10 @@ class TokenVerifier:
         return AgencyPrincipal(agency=agency, official=official, jti=jti)
 
     def _may_sign_for(self, official: Official, agency: Agency) -> bool:
-        """An official signs for their own agency, or — from a department's headquarters
-        (component ``NONE``) — for any component of that department (e.g. the DHS
-        Secretary for CBP)."""
-        if official.agency == agency.id:
+        """An official signs for their own agency, for its parts (the ICE Director for
+        ERO and HSI), or — from a department's headquarters (component ``NONE``) — for
+        any component of that department (e.g. the DHS Secretary for CBP)."""
+        if official.agency in (agency.id, agency.parent):
             return True
         home = self._registry.agencies.get(official.agency)
         return (

@@ -16,6 +16,7 @@ from typing import Any
 
 from gateway.api.schemas import CourtOrder, LookupRequest, Subject
 from gateway.auth.tokens import AgencyPrincipal
+from gateway.facts.finder import FactFinder
 from gateway.store.taxpayers import SubjectResolution
 
 KNOWN_BASES = frozenset(
@@ -186,8 +187,9 @@ def build_policy_input(
     payload_sha256: str,
     received_at: datetime,
     decision_time: datetime,
-    court_order: CourtOrderFacts | None,
     replay: ReplayFacts,
+    facts: FactFinder,
+    court_order: CourtOrderFacts | None,
 ) -> dict[str, Any]:
     """The whole policy input for one lookup; ``resolutions`` is parallel to the subjects.
 
@@ -231,7 +233,8 @@ def build_policy_input(
                 {
                     "name": r.name,
                     "title": r.title,
-                    "employer_agency": r.employer_agency.upper(),
+                    "employer_agency": r.employer_agency,
+                    "employer": facts.agency(r.employer_agency).as_input(),
                     "is_employee": r.is_employee,
                     "personally_directly_engaged": r.personally_and_directly_engaged,
                     "attested_open_caseload": r.open_caseload,
@@ -245,10 +248,12 @@ def build_policy_input(
             "category": purpose.category.upper(),
             "enforcement_nature": purpose.enforcement_nature.upper(),
             "statutes_cited": list(purpose.statutes),
+            "statutes": [facts.statute(s).as_input() for s in purpose.statutes],
             "case_or_proceeding_no": purpose.case_number,
             "description": purpose.description,
             "downstream_civil_use": purpose.downstream_civil_use,
-            "onward_sharing_to": [s.upper() for s in purpose.onward_sharing_to],
+            "onward_sharing_to": list(purpose.onward_sharing_to),
+            "onward_sharing": [facts.agency(s).as_input() for s in purpose.onward_sharing_to],
             "relates_to_prior_disclosure_id": purpose.relates_to_prior_disclosure,
             "claim_reference": purpose.claim_reference,
         },

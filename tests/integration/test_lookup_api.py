@@ -107,6 +107,19 @@ def test_allowed_lookup_releases_only_the_last_known_mailing_address(
     assert set(result) == {"ref", "outcome", "address", "redacted", "reasons"}
 
 
+def test_one_subjects_denial_does_not_deny_the_others(client: TestClient, tokens: Tokens) -> None:
+    """A subject denied on its own facts (here: no one on file) leaves the others released:
+    only a request-level denial is final for every subject (API.md ``partially_allowed``)."""
+    body = sc.fbi_i2()
+    stranger = sc.about(sc.fbi_i2(), sc.CHEN)["subjects"][0]
+    stranger.update(ref="TP-X", tin="123-45-0999", specific_reason="Co-signer of the lease.")
+    body["subjects"].append(stranger)
+    answer = _post(client, tokens, body).json()
+    assert answer["outcome"] == "partially_allowed"
+    assert [r["outcome"] for r in answer["results"]] == ["disclosed", "denied"]
+    assert answer["results"][0]["address"] is not None
+
+
 def test_decision_leaf_names_the_penalty_provisions_at_stake(
     client: TestClient, tokens: Tokens
 ) -> None:

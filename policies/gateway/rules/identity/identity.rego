@@ -39,7 +39,7 @@ _no_match := lib.finding(rego.metadata.rule())
 # description: >-
 #   Several candidates, a name score between NAME_SCORE_FLOOR and
 #   NAME_SCORE_PASS, a name-only match, a supplied TIN the datastore did not
-#   compare, a supplied date of birth that does not match, or a record whose
+#   compare, a supplied date of birth the datastore did not confirm, or a record whose
 #   last known address other taxpayers share (a shared household) matched
 #   without a TIN.
 # custom:
@@ -80,7 +80,7 @@ _uncertain(t) if {
 }
 
 _uncertain(t) if {
-	t.match.dob_match == false
+	not t.match.dob_match == true
 	lib.filled(t.supplied.dob)
 }
 
