@@ -17,6 +17,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from gateway.pdp.input import KNOWN_BASES, MOU_BASIS
+
 Input = dict[str, Any]
 
 MATCH_KEYS = ("candidates", "name_score", "tin_match", "dob_match", "method")
@@ -295,22 +297,7 @@ def risks(probe_recipient: Input, probe_onward: Input) -> st.SearchStrategy[Inpu
 
 # --- anything ---------------------------------------------------------------------------
 
-POLICY_BASES = (
-    "6103_i_1",
-    "6103_i_2",
-    "6103_i_3_A",
-    "6103_i_3_B",
-    "6103_i_5",
-    "6103_i_7_A",
-    "6103_i_7_C",
-    "6103_d",
-    "6103_l_6",
-    "6103_m_2",
-    "6103_m_4",
-    "6103_m_7",
-    "MOU_IRS_DHS_2025",
-    "NONE",
-)
+POLICY_BASES = (*sorted(KNOWN_BASES), MOU_BASIS, "NONE")
 CATEGORIES = (
     "NONTAX_CRIMINAL",
     "IMMIGRATION_CRIMINAL",

@@ -8,8 +8,11 @@ that breaks a property.
 
 from __future__ import annotations
 
+from typing import get_args
+
 from hypothesis import strategies as st
 
+from gateway.api.schemas import PurposeCategory
 from tests.invariants import spellings as sp
 from tests.invariants.world import (
     DHS_AGENCIES,
@@ -33,21 +36,7 @@ from tests.invariants.world import (
     ShareOnward,
 )
 
-PURPOSES = (
-    "nontax_criminal",
-    "immigration_criminal",
-    "civil_immigration_enforcement",
-    "fugitive_location",
-    "terrorism",
-    "emergency_life_safety",
-    "state_tax_admin",
-    "federal_claim_collection",
-    "student_loan_collection",
-    "ss_statement_mailing",
-    "child_support",
-    "data_remediation",
-    "other",
-)
+PURPOSES = get_args(PurposeCategory)
 NATURES = ("criminal", "civil", "mixed", "unknown")
 STRONG_IDENTITIES = ("exact", "right_birth_date", "name_and_birth_date")
 WEAK_IDENTITIES = tuple(k for k in Identity.KINDS if k not in STRONG_IDENTITIES)
