@@ -32,14 +32,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from gateway.api.schemas import (
-    LookupRequest,
-    LookupResponse,
-    Reason,
-    ReleasedAddress,
-    Subject,
-    SubjectResult,
-)
 from gateway.audit.canonical import canonical_json
 from gateway.audit.log import DecisionLog
 from gateway.audit.record import SubjectEntry, decision_record, failure_record
@@ -47,6 +39,15 @@ from gateway.audit.sealing import AuditKeys
 from gateway.auth.tokens import AgencyPrincipal
 from gateway.clock import Clock
 from gateway.court_orders.resolve import resolve_court_order
+from gateway.domain import (
+    LookupRequest,
+    LookupResponse,
+    Reason,
+    ReleasedAddress,
+    Subject,
+    SubjectResult,
+    normalize_tin,
+)
 from gateway.errors import (
     ConflictError,
     DatastoreUnavailableError,
@@ -55,7 +56,7 @@ from gateway.errors import (
 )
 from gateway.pdp.active import ActivePolicy
 from gateway.pdp.decision import Decision, Effect, Finding, SubjectDecision
-from gateway.pdp.input import ReplayFacts, build_policy_input, normalize_tin
+from gateway.pdp.input import ReplayFacts, build_policy_input
 from gateway.pdp.opa import PolicyEngine
 from gateway.redaction import final_outcome, redact
 from gateway.store.lookups import LookupStore, StoredLookup

@@ -16,11 +16,11 @@ from typing import Literal
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from gateway.api.schemas import LookupResponse, Reason, ReleasedAddress, SubjectResult
 from gateway.audit.log import DecisionLog
 from gateway.audit.record import review_record
 from gateway.audit.sealing import AuditKeys
 from gateway.clock import Clock
+from gateway.domain import LookupResponse, Reason, ReleasedAddress, SubjectResult
 from gateway.errors import ConflictError, NotFoundError
 from gateway.pep import UNIFORM_DENIAL, request_outcome
 from gateway.store.db import write_transaction

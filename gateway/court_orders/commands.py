@@ -25,10 +25,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from gateway.api.schemas import CourtOrderRecording
 from gateway.auth.keys import GATEWAY_KEY_NAME, KeyNotFoundError, KeyStore
 from gateway.auth.tokens import STAFF_ROLES, mint_token
 from gateway.clock import SystemClock, UnsafePinnedClock
+from gateway.domain import CourtOrderRecording
 from gateway.settings import Settings
 
 court_orders_app = typer.Typer(

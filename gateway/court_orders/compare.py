@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gateway.api.schemas import CourtOrder
 from gateway.court_orders.key import normalise
+from gateway.domain import CourtOrder
 
 
 def _same(a: Any, b: Any) -> bool:

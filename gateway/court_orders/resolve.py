@@ -14,9 +14,9 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
-from gateway.api.schemas import ArrestWarrant, CourtOrder
 from gateway.court_orders.compare import discrepancies
 from gateway.court_orders.key import docket_key
+from gateway.domain import ArrestWarrant, CourtOrder
 from gateway.pdp.input import CourtOrderFacts
 from gateway.store.court_orders import StoredCourtOrder, version_at
 

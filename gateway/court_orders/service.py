@@ -27,20 +27,19 @@ import structlog
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from gateway.api.schemas import CourtOrderRecording
 from gateway.audit.canonical import JsonValue
 from gateway.audit.log import DecisionLog
 from gateway.audit.record import court_order_record
 from gateway.audit.sealing import AuditKeys
 from gateway.clock import Clock
 from gateway.court_orders.key import docket_key
+from gateway.domain import CourtOrderRecording, normalize_tin
 from gateway.errors import (
     ConflictError,
     DatastoreUnavailableError,
     InvalidRequestError,
     NotFoundError,
 )
-from gateway.pdp.input import normalize_tin
 from gateway.store.court_orders import (
     StoredCourtOrder,
     by_id,

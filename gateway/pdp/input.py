@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gateway.api.schemas import CourtOrder, LookupRequest, Subject
 from gateway.auth.tokens import AgencyPrincipal
+from gateway.domain import CourtOrder, LookupRequest, Subject, normalize_tin
 from gateway.facts.finder import FactFinder
 from gateway.store.taxpayers import SubjectResolution
 
@@ -63,14 +63,6 @@ def policy_basis(legal_basis: str) -> str:
         return "NONE"
     candidate = "6103_" + "_".join(re.findall(r"\(([a-zA-Z0-9]+)\)", m.group(1)))
     return candidate if candidate in KNOWN_BASES else "NONE"
-
-
-def normalize_tin(tin: str | None) -> str | None:
-    """``123456789`` and ``123-45-6789`` are the same TIN."""
-    if tin is None:
-        return None
-    digits = tin.replace("-", "")
-    return f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from sqlalchemy import ColumnElement, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from gateway.domain import normalize_tin
 from gateway.store.db import datastore_errors
 from gateway.store.models import TAXPAYER, Address, Taxpayer
 from gateway.store.names import name_key, name_score
@@ -109,20 +110,6 @@ class MailingAddress:
     state: str
     zip: str
     tax_year: int
-
-
-def normalize_tin(value: str | None) -> str | None:
-    """``"123456789"``, ``" 123-45-6789 "`` → ``"123-45-6789"``; ``None`` for no TIN supplied.
-
-    A supplied value that is not nine digits is returned unchanged, so that it
-    matches nothing (and counts as a TIN that did not match).
-    """
-    if value is None or not value.strip():
-        return None
-    digits = "".join(ch for ch in value if ch not in "- ")
-    if len(digits) != 9 or not digits.isascii() or not digits.isdigit():
-        return value
-    return f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
 
 
 def _has_address(query: SubjectQuery) -> bool:

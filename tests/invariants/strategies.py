@@ -12,7 +12,7 @@ from typing import get_args
 
 from hypothesis import strategies as st
 
-from gateway.api.schemas import PurposeCategory
+from gateway.domain import PurposeCategory
 from tests.invariants import spellings as sp
 from tests.invariants.world import (
     DHS_AGENCIES,

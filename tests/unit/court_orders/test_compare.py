@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from gateway.api.schemas import CourtOrder
 from gateway.court_orders.compare import discrepancies
+from gateway.domain import CourtOrder
 
 ISSUED = datetime(2026, 1, 10, 15, 30, tzinfo=UTC)
 RECORD: dict[str, Any] = {

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.pdp.input import normalize_tin, policy_basis
+from gateway.domain import normalize_tin
+from gateway.pdp.input import policy_basis
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from gateway.domain import normalize_tin
 from gateway.errors import DatastoreUnavailableError
 from gateway.store.db import make_engine, session
 from gateway.store.demo import DEMO_JSON
@@ -22,7 +23,6 @@ from gateway.store.taxpayers import (
     count_taxpayers,
     last_known_address,
     mailing_address,
-    normalize_tin,
     resolve_subject,
 )
 
