@@ -24,6 +24,22 @@ What this module guarantees, on SQLite and PostgreSQL alike:
   (:func:`node_position`). Any root, inclusion or consistency proof at any
   size is then computed from O(log n) stored hashes fetched in one indexed
   query (:meth:`DecisionLog.inclusion_proof` and friends), whatever the size.
+* **One answer, one transaction.** A leaf may carry a *companion*: a
+  function that writes the rows its leaf vouches for (the agency's stored
+  answer, review rows, a settled review) with the leaf's index, in the very
+  transaction that inserts the leaf. Each companion runs inside its own
+  SAVEPOINT: if it raises, its writes and its leaf are left out of the batch
+  (the leaf gets no index, its caller gets the companion's error, or
+  :class:`~gateway.errors.AuditLogUnavailableError` for a database error) and
+  the rest of the batch commits. So no durable leaf ever lacks its rows, and
+  no request sinks the others it shares a commit with. Indices are assigned
+  after the companions that failed have been dropped, so they stay contiguous.
+* **Leaf writers** (:meth:`DecisionLog.add_leaf_writer`) see every batch's
+  leaves, in the same transaction, after the leaves and tree nodes are
+  inserted (e.g. a projection kept in step with the log). They write for the
+  whole batch at once, so a failing leaf writer fails the whole batch closed:
+  nothing of it is durable and every caller in it gets
+  :class:`~gateway.errors.AuditLogUnavailableError`.
 * The three log tables reject UPDATE and DELETE (and TRUNCATE on PostgreSQL)
   by triggers that only the migrations create.
 
@@ -53,14 +69,17 @@ from gateway.audit.merkle import (
     leaf_hash,
     root_from_nodes,
 )
-from gateway.errors import AuditLogUnavailableError
+from gateway.errors import AuditLogUnavailableError, GatewayError
 from gateway.store.db import rolled_back_write, write_transaction
 from gateway.store.models import SQLModel
 
 __all__ = [
     "APPEND_LOCK_KEY",
     "DEFAULT_MAX_BATCH",
+    "AppendedLeaf",
+    "Companion",
     "DecisionLog",
+    "LeafWriter",
     "StoredEntry",
     "node_position",
 ]
@@ -95,12 +114,30 @@ class StoredEntry:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class AppendedLeaf:
+    """A leaf as written in the current append transaction (not yet committed)."""
+
+    index: int
+    kind: str
+    body: bytes
+    at: datetime
+
+
+LeafWriter = Callable[[Connection, Sequence[AppendedLeaf]], None]
+"""Called in every append transaction with the batch's leaves, after they are inserted."""
+
+Companion = Callable[[Connection, int], None]
+"""Writes one leaf's own rows, given the leaf's index, in the leaf's transaction."""
+
+
 @dataclass(eq=False)
 class _Pending:
     kind: str
     body: bytes
     at: datetime
     leaf_hash: bytes
+    companion: Companion | None = None
     index: int | None = None
     error: Exception | None = None
     done: bool = field(default=False)
@@ -172,6 +209,16 @@ class DecisionLog:
         # leader touches it, and it is checked against the stored size each time.
         self._tree: CompactRange | None = None
         self._commits = 0
+        self._leaf_writers: list[LeafWriter] = []
+
+    def add_leaf_writer(self, writer: LeafWriter) -> None:
+        """Have ``writer`` run in every later append transaction, after the leaves are in.
+
+        A writer that raises fails its whole batch (nothing of it is durable), so it
+        should only write rows derived from the leaves, never refuse them.
+        """
+        with self._cond:
+            self._leaf_writers.append(writer)
 
     @property
     def engine(self) -> Engine:
@@ -196,12 +243,26 @@ class DecisionLog:
 
     # -- appending -------------------------------------------------------------------------
 
-    def append(self, kind: str, body: bytes, *, at: datetime) -> int:
+    def append(
+        self,
+        kind: str,
+        body: bytes,
+        *,
+        at: datetime,
+        companion: Companion | None = None,
+    ) -> int:
         """Write one leaf; the returned index is durable (committed and fsync'd).
 
-        Raises :class:`AuditLogUnavailableError` if the leaf could not be made durable.
+        ``companion(conn, index)`` writes the rows this leaf vouches for in the same
+        transaction; the leaf is durable exactly when they are. Its writes are undone
+        if the transaction does not commit, so it must do nothing but write through
+        ``conn``.
+
+        Raises :class:`AuditLogUnavailableError` if the leaf could not be made
+        durable, or the companion's own :class:`~gateway.errors.GatewayError` (e.g. a
+        conflict it found); either way no leaf was written.
         """
-        return self._submit([_Pending(kind, body, at, leaf_hash(body))])[0]
+        return self._submit([_Pending(kind, body, at, leaf_hash(body), companion)])[0]
 
     def append_many(self, items: Sequence[tuple[str, bytes, datetime]]) -> list[int]:
         """Write several leaves (kind, body, at) in order; their indices are consecutive."""
@@ -233,7 +294,8 @@ class DecisionLog:
         for p in mine:
             if p.error is not None:
                 raise p.error
-            assert p.index is not None
+            if p.index is None:  # a leader always sets one or the other
+                raise AuditLogUnavailableError("the decision could not be written to the log")
             indices.append(p.index)
         return indices
 
@@ -247,34 +309,51 @@ class DecisionLog:
                     # First batch of this process, or another replica appended meanwhile.
                     cached = with_nodes(conn, lambda get: CompactRange.from_nodes(size, get))
                 tree = CompactRange.from_frontier(cached.size, cached.frontier)
-                entries: list[dict[str, object]] = []
-                nodes: list[dict[str, object]] = []
-                for p in batch:
-                    p.index = tree.size
-                    entries.append(
-                        {
-                            "idx": tree.size,
-                            "kind": p.kind,
-                            "body": p.body,
-                            "leaf_hash": p.leaf_hash,
-                            "created_at": p.at,
-                        }
-                    )
-                    nodes.extend(
-                        {"pos": node_position(s.level, s.index), "hash": s.hash}
-                        for s in tree.append(p.leaf_hash)
-                    )
-                conn.execute(insert(_entry), entries)
-                conn.execute(insert(_node), nodes)
+                kept = _write_companions(conn, batch, first=tree.size)
+                if kept:
+                    self._write_leaves(conn, tree, kept)
             self._tree = tree
-            self._commits += 1
+            if kept:
+                self._commits += 1
         except Exception as exc:
             self._tree = None
             for p in batch:
                 p.index = None
-                failure = AuditLogUnavailableError("the decision could not be written to the log")
-                failure.__cause__ = exc
-                p.error = failure
+                if p.error is None:
+                    failure = AuditLogUnavailableError(
+                        "the decision could not be written to the log"
+                    )
+                    failure.__cause__ = exc
+                    p.error = failure
+
+    def _write_leaves(self, conn: Connection, tree: CompactRange, kept: list[_Pending]) -> None:
+        """Insert the kept leaves and the subtrees they complete, then run the leaf writers."""
+        entries: list[dict[str, object]] = []
+        nodes: list[dict[str, object]] = []
+        leaves: list[AppendedLeaf] = []
+        for p in kept:
+            if p.index != tree.size:  # _write_companions numbered them from the stored size
+                raise AuditLogUnavailableError("the decision log's indices are out of step")
+            entries.append(
+                {
+                    "idx": p.index,
+                    "kind": p.kind,
+                    "body": p.body,
+                    "leaf_hash": p.leaf_hash,
+                    "created_at": p.at,
+                }
+            )
+            leaves.append(AppendedLeaf(index=p.index, kind=p.kind, body=p.body, at=p.at))
+            nodes.extend(
+                {"pos": node_position(s.level, s.index), "hash": s.hash}
+                for s in tree.append(p.leaf_hash)
+            )
+        conn.execute(insert(_entry), entries)
+        conn.execute(insert(_node), nodes)
+        with self._cond:
+            writers = list(self._leaf_writers)
+        for writer in writers:
+            writer(conn, leaves)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -357,6 +436,35 @@ class DecisionLog:
             return found
 
         return self._read("tree nodes", fetch)
+
+
+def _write_companions(conn: Connection, batch: list[_Pending], *, first: int) -> list[_Pending]:
+    """Run each leaf's companion in its own SAVEPOINT; the leaves whose companion succeeded.
+
+    Kept leaves are numbered from ``first`` on in batch order, so a dropped leaf
+    leaves no gap. A dropped leaf gets the companion's error: a
+    :class:`GatewayError` as raised (a conflict the companion found is the
+    caller's answer), anything else as :class:`AuditLogUnavailableError`.
+    """
+    kept: list[_Pending] = []
+    index = first
+    for p in batch:
+        if p.companion is not None:
+            try:
+                with conn.begin_nested():
+                    p.companion(conn, index)
+            except GatewayError as exc:
+                p.error = exc
+                continue
+            except Exception as exc:
+                failure = AuditLogUnavailableError("the decision could not be written to the log")
+                failure.__cause__ = exc
+                p.error = failure
+                continue
+        p.index = index
+        index += 1
+        kept.append(p)
+    return kept
 
 
 def _entries_after(conn: Connection, *, start: int, limit: int) -> list[StoredEntry]:
