@@ -40,14 +40,14 @@ from gateway.audit.log import DecisionLog, read_size, with_nodes
 from gateway.audit.merkle import consistency_proof, root_from_nodes
 from gateway.audit.record import key_rotation_record
 from gateway.audit.signer import NoteSigner
+from gateway.audit.tables import LOG_CHECKPOINT
 from gateway.clock import Clock
+from gateway.db import write_transaction
 from gateway.errors import AuditLogUnavailableError
-from gateway.store.db import write_transaction
-from gateway.store.models import SQLModel
 
 __all__ = ["CHECKPOINT_LOCK_KEY", "CheckpointPublisher", "Checkpointer", "StoredCheckpoint"]
 
-_checkpoint = SQLModel.metadata.tables["log_checkpoint"]
+_checkpoint = LOG_CHECKPOINT
 CHECKPOINT_LOCK_KEY = 0x6C6F_6763_6865_636B  # "logcheck": PostgreSQL advisory lock
 
 log = structlog.get_logger(__name__)

@@ -87,7 +87,7 @@ def _advancer(bar: Progress | None, description: str, total: int) -> Callable[[i
 def _log_and_checkpointer(settings: Settings) -> tuple[DecisionLog, Checkpointer]:
     from gateway.audit.checkpoints import Checkpointer
     from gateway.audit.log import DecisionLog
-    from gateway.store.db import make_engine, migrate
+    from gateway.db import make_engine, migrate
 
     settings.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)

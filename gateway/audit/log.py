@@ -69,9 +69,9 @@ from gateway.audit.merkle import (
     leaf_hash,
     root_from_nodes,
 )
+from gateway.audit.tables import LOG_ENTRY, LOG_NODE
+from gateway.db import rolled_back_write, write_transaction
 from gateway.errors import AuditLogUnavailableError, GatewayError
-from gateway.store.db import rolled_back_write, write_transaction
-from gateway.store.models import SQLModel
 
 __all__ = [
     "APPEND_LOCK_KEY",
@@ -84,8 +84,8 @@ __all__ = [
     "node_position",
 ]
 
-_entry = SQLModel.metadata.tables["log_entry"]
-_node = SQLModel.metadata.tables["log_node"]
+_entry = LOG_ENTRY
+_node = LOG_NODE
 
 APPEND_LOCK_KEY = 0x6C6F_6761_7070_656E  # "logappen": PostgreSQL advisory lock, shared by replicas
 DEFAULT_MAX_BATCH = 2000

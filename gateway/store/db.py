@@ -1,166 +1,29 @@
-"""Engines, schema migration and sessions: the only place a database connection is configured.
+"""The datastore's database plumbing, which lives in :mod:`gateway.db`.
 
-Guarantees:
-
-* :func:`make_engine` gives the same behaviour on SQLite and PostgreSQL where
-  the gateway depends on it: real transactions (SQLite gets an explicit
-  ``BEGIN``, so reads inside a transaction see one snapshot and savepoints
-  work), foreign keys enforced, and SQL parameters never rendered into error
-  messages or logs (``hide_parameters``), because parameters are TINs, names
-  and addresses.
-* SQLite runs in WAL mode (readers never block the writer) with
-  ``synchronous=FULL`` (a committed log entry survives power loss) and a busy
-  timeout, so concurrent writers wait instead of failing at once.
-* :func:`migrate` is the only way the schema is created or changed. It runs
-  Alembic programmatically from this package's ``migrations`` folder, is
-  idempotent, and serializes concurrent callers (an advisory lock on
-  PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite).
-* :func:`write_transaction` starts a transaction that intends to write. On
-  SQLite it takes the write lock up front (``BEGIN IMMEDIATE``): a deferred
-  transaction that reads and then writes fails with "database is locked" when
-  another writer committed in between, whatever the busy timeout.
+Engines, migration and transactions are shared with the decision log
+(``gateway.audit``), which must not import the store; so they live one layer
+down, in :mod:`gateway.db`. This module keeps the store's own modules' import
+path working; new code imports :mod:`gateway.db`.
 """
 
-from __future__ import annotations
+from gateway.db import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    alembic_config,
+    datastore_errors,
+    make_engine,
+    migrate,
+    rolled_back_write,
+    session,
+    write_transaction,
+)
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
-
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine, create_engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
-from sqlmodel import Session
-
-from gateway.errors import DatastoreUnavailableError
-
-SQLITE_BUSY_TIMEOUT_MS = 10_000
-"""How long a SQLite writer waits for another writer before giving up."""
-
-_WRITE_OPTION = "gateway_write"
-_MIGRATIONS = Path(__file__).parent / "migrations"
-_MIGRATION_LOCK_KEY = 0x6761_7465_7761_79  # "gateway": any constant shared by every replica
-
-
-def make_engine(url: str) -> Engine:
-    """Build an engine for a SQLite or PostgreSQL URL.
-
-    ``postgresql://`` is taken to mean psycopg 3 (``postgresql+psycopg://``),
-    the only PostgreSQL driver the project installs. ``sqlite://`` (in memory)
-    works for throw-away use; it has no WAL and lives on one shared connection.
-    """
-    parsed = make_url(url)
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() == "sqlite":
-        in_memory = parsed.database in (None, "", ":memory:")
-        if in_memory:
-            engine = create_engine(
-                parsed,
-                hide_parameters=True,
-                poolclass=StaticPool,
-                connect_args={"check_same_thread": False},
-            )
-        else:
-            engine = create_engine(parsed, hide_parameters=True)
-        _configure_sqlite(engine, wal=not in_memory)
-        return engine
-    return create_engine(parsed, hide_parameters=True, pool_pre_ping=True)
-
-
-def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-        # Let SQLAlchemy's "begin" event below issue BEGIN instead of the
-        # sqlite3 module's own half-transactions (none around SELECT).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA foreign_keys = ON")
-            if wal:
-                cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = FULL")
-        finally:
-            cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-@contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A Core connection in a transaction that will write; commits on success, else rolls back."""
-    with engine.connect().execution_options(**{_WRITE_OPTION: True}) as conn, conn.begin():
-        yield conn
-
-
-@contextmanager
-def rolled_back_write(engine: Engine) -> Iterator[Connection]:
-    """Like :func:`write_transaction`, but always rolled back: for proving that the
-    database accepts writes now (readiness) without leaving anything behind."""
-    with engine.connect().execution_options(**{_WRITE_OPTION: True}) as conn:
-        tx = conn.begin()
-        try:
-            yield conn
-        finally:
-            tx.rollback()
-
-
-@contextmanager
-def session(engine: Engine) -> Iterator[Session]:
-    """A SQLModel session in one transaction: committed on success, rolled back on error.
-
-    Objects stay readable after the commit (``expire_on_commit=False``).
-    """
-    with Session(engine, expire_on_commit=False) as db:
-        try:
-            yield db
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
-
-
-def alembic_config() -> Config:
-    """The Alembic configuration, built in code: no ``alembic.ini`` is needed anywhere."""
-    config = Config()
-    # Config values go through ConfigParser interpolation: a literal % must be doubled.
-    config.set_main_option("script_location", str(_MIGRATIONS).replace("%", "%%"))
-    return config
-
-
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; a no-op when it is already there.
-
-    Raises :class:`DatastoreUnavailableError` when the database cannot be reached.
-    """
-    config = alembic_config()
-    try:
-        with write_transaction(engine) as conn:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
-    except SQLAlchemyError as exc:
-        raise DatastoreUnavailableError("the datastore schema could not be migrated") from exc
-
-
-@contextmanager
-def datastore_errors(action: str) -> Iterator[None]:
-    """Turn any database failure into :class:`DatastoreUnavailableError` (fail closed).
-
-    ``action`` says what was being done ("read the taxpayer datastore"); it
-    must not contain taxpayer data. The original error stays chained for
-    operators; its text holds no parameters (see :func:`make_engine`).
-    """
-    try:
-        yield
-    except SQLAlchemyError as exc:
-        raise DatastoreUnavailableError(f"could not {action}") from exc
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "alembic_config",
+    "datastore_errors",
+    "make_engine",
+    "migrate",
+    "rolled_back_write",
+    "session",
+    "write_transaction",
+]

@@ -14,71 +14,39 @@ Taxpayer tables (read by the enforcement pipeline, written by seed and import):
 
 Gateway operational tables (written by the gateway itself):
 
-* ``log_entry``: the decision log's leaves. Append-only: the initial migration
-  installs triggers that reject UPDATE and DELETE (and TRUNCATE on
-  PostgreSQL). ``idx`` is assigned by the log writer, contiguous from 0.
 * ``lookup``: one row per decided request, updated by review.
 * ``seen_token``: JWT ids already used; inserting a known ``jti`` raises
   ``IntegrityError``, which is how replay is refused.
 
-The migration in ``migrations/versions`` creates exactly these tables; a test
-compares the two so that they cannot drift apart.
+The decision log's tables (``log_entry``, ``log_node``, ``log_checkpoint``) are
+the log's own, in :mod:`gateway.audit.tables`; the store does not import the log.
+The migrations in ``migrations/versions`` create exactly these tables and those;
+a test compares them so that they cannot drift apart.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Table,
     Text,
-    TypeDecorator,
 )
 from sqlmodel import Field, SQLModel
+
+from gateway.db import AwareDateTime
 
 TIN_TYPES = ("SSN", "ITIN")
 ADDRESS_SOURCES = ("form_1040", "form_w2", "form_1099", "form_8822", "form_w7")
 TAXPAYER_SUPPLIED_SOURCES = frozenset({"form_1040", "form_8822", "form_w7"})
 """Forms the taxpayer fills in; the others are information returns filed by third parties."""
-
-
-class AwareDateTime(TypeDecorator[datetime]):
-    """A timestamp that is timezone-aware on the way in and on the way out.
-
-    PostgreSQL keeps the zone (``timestamptz``); SQLite keeps none, so values
-    are stored as UTC and handed back with ``tzinfo=UTC``. A naive datetime is
-    refused rather than guessed at.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("a timezone-aware datetime is required")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, datetime):
-            raise TypeError("expected a datetime from the database")
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -140,18 +108,6 @@ class TaxReturn(SQLModel, table=True):
     bank_account: str | None = None
 
 
-class LogEntry(SQLModel, table=True):
-    """One leaf of the decision log: the exact canonical bytes and their RFC 9162 leaf hash."""
-
-    __tablename__ = "log_entry"
-
-    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    kind: str
-    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
-    created_at: datetime = Field(sa_column=Column(AwareDateTime, nullable=False))
-
-
 class Lookup(SQLModel, table=True):
     """A decided address-lookup request and the response it got (review may update it)."""
 
@@ -191,16 +147,14 @@ def _table(name: str) -> Table:
 TAXPAYER = _table("taxpayer")
 ADDRESS = _table("address")
 TAX_RETURN = _table("tax_return")
-LOG_ENTRY = _table("log_entry")
 LOOKUP = _table("lookup")
 SEEN_TOKEN = _table("seen_token")
-STORE_TABLES = (TAXPAYER, ADDRESS, TAX_RETURN, LOG_ENTRY, LOOKUP, SEEN_TOKEN)
+STORE_TABLES = (TAXPAYER, ADDRESS, TAX_RETURN, LOOKUP, SEEN_TOKEN)
 """Every table this package owns, in creation order (SQLAlchemy Core ``Table`` objects)."""
 
 __all__ = [
     "ADDRESS",
     "ADDRESS_SOURCES",
-    "LOG_ENTRY",
     "LOOKUP",
     "SEEN_TOKEN",
     "STORE_TABLES",
@@ -210,52 +164,12 @@ __all__ = [
     "TIN_TYPES",
     "Address",
     "AwareDateTime",
-    "LogEntry",
     "Lookup",
     "SQLModel",
     "SeenToken",
     "TaxReturn",
     "Taxpayer",
 ]
-
-
-# --- Decision-log tree and checkpoints (migration v0002) -------------------------------------
-
-
-class LogNode(SQLModel, table=True):
-    """A complete subtree hash of the decision log's Merkle tree, written with its last leaf.
-
-    ``pos`` is the subtree's in-order ("flat tree") position: the subtree of
-    ``2**level`` leaves starting at leaf ``index * 2**level`` sits at
-    ``pos = index * 2**(level + 1) + 2**level - 1`` (so leaf ``i`` is at ``2*i``).
-    Every level is stored, leaves included, so that any RFC 9162 proof or root
-    is one indexed read of O(log n) rows. Append-only (migration v0002).
-    """
-
-    __tablename__ = "log_node"
-
-    pos: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
-
-
-class LogCheckpoint(SQLModel, table=True):
-    """A signed checkpoint the log published: C2SP signed note of (origin, size, root).
-
-    Append-only (migration v0002); one per tree size, sizes only ever grow.
-    """
-
-    __tablename__ = "log_checkpoint"
-
-    size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    root: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
-    note: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(sa_column=Column(AwareDateTime, nullable=False))
-
-
-LOG_NODE = _table("log_node")
-LOG_CHECKPOINT = _table("log_checkpoint")
-LOG_TABLES = (LOG_ENTRY, LOG_NODE, LOG_CHECKPOINT)
-"""The decision log's tables; all append-only, enforced by triggers."""
 
 
 class ReviewItem(SQLModel, table=True):

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 from gateway.audit.checkpoints import Checkpointer
 from gateway.audit.log import DecisionLog
 from gateway.audit.logkey import load_log_signer
+from gateway.audit.tables import LOG_ENTRY
 from gateway.cli import app
 from gateway.store.db import make_engine, migrate
-from gateway.store.models import LOG_ENTRY
 from tests.integration.audit_log.conftest import T0, fill, fixed_signer
 
 ORIGIN = "cli.example/decisions"

@@ -20,8 +20,8 @@ from gateway.audit.checkpoints import Checkpointer, CheckpointPublisher
 from gateway.audit.errors import AuditVerificationError
 from gateway.audit.log import DecisionLog
 from gateway.audit.merkle import EMPTY_ROOT, leaf_hash, root_from_leaf_hashes, verify_inclusion
+from gateway.audit.tables import LOG_CHECKPOINT
 from gateway.clock import UnsafePinnedClock
-from gateway.store.models import LOG_CHECKPOINT
 from tests.integration.audit_log.conftest import ORIGIN, T0, fill, fixed_signer, leaf
 
 

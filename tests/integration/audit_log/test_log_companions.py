@@ -14,9 +14,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from gateway.audit.log import APPEND_LOCK_KEY, AppendedLeaf, DecisionLog, node_position
 from gateway.audit.merkle import leaf_hash, root_from_leaf_hashes
+from gateway.audit.tables import LOG_ENTRY, LOG_NODE
 from gateway.errors import AuditLogUnavailableError, ConflictError
 from gateway.store.db import write_transaction
-from gateway.store.models import LOG_ENTRY, LOG_NODE
 from tests.integration.audit_log.conftest import at, fill, leaf
 
 _scratch = MetaData()

@@ -19,9 +19,9 @@ from gateway.audit.merkle import (
     leaf_hash,
     root_from_leaf_hashes,
 )
+from gateway.audit.tables import LOG_CHECKPOINT, LOG_ENTRY, LOG_NODE
 from gateway.errors import AuditLogUnavailableError
 from gateway.store.db import alembic_config, make_engine, migrate, write_transaction
-from gateway.store.models import LOG_CHECKPOINT, LOG_ENTRY, LOG_NODE
 from tests.integration.audit_log.conftest import T0, at, fill, leaf
 
 

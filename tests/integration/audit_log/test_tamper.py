@@ -16,8 +16,8 @@ from gateway.audit.checkpoint import Checkpoint, sign_checkpoint
 from gateway.audit.checkpoints import Checkpointer
 from gateway.audit.log import DecisionLog, node_position
 from gateway.audit.merkle import CompactRange, leaf_hash
+from gateway.audit.tables import LOG_CHECKPOINT, LOG_ENTRY, LOG_NODE
 from gateway.audit.verify import LogVerificationError, verify_database
-from gateway.store.models import LOG_CHECKPOINT, LOG_ENTRY, LOG_NODE
 from tests.integration.audit_log.conftest import T0, fill, fixed_signer
 
 _TABLES = ("log_entry", "log_node", "log_checkpoint")

@@ -7,8 +7,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -22,7 +20,8 @@ from gateway.store.court_orders import (
     version_at,
 )
 from gateway.store.db import make_engine, migrate, write_transaction
-from gateway.store.models import COURT_ORDER_RECORD, SQLModel
+from gateway.store.models import COURT_ORDER_RECORD
+from tests.schema_drift import schema_drift
 
 T0 = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 KEY = "usdistrictcourtforthedistrictofmaryland|126mj00077"
@@ -80,9 +79,7 @@ def _insert(engine: Engine, *orders: StoredCourtOrder) -> None:
 
 
 def test_the_table_is_the_model(engine: Engine) -> None:
-    with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
-    assert diff == []
+    assert schema_drift(engine) == []
 
 
 def test_a_version_reads_back_as_it_was_written(engine: Engine) -> None:

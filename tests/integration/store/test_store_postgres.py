@@ -10,10 +10,11 @@ from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from gateway.audit.tables import LOG_ENTRY
 from gateway.store.db import migrate, session
 from gateway.store.errors import ImportFileError
 from gateway.store.importer import import_jsonl
-from gateway.store.models import LOG_ENTRY, SEEN_TOKEN, STORE_TABLES, TAXPAYER
+from gateway.store.models import SEEN_TOKEN, STORE_TABLES, TAXPAYER
 from gateway.store.seed import seed_population
 from gateway.store.taxpayers import SubjectQuery, last_known_address, resolve_subject
 from tests.conftest import DEMO_JSONL
