@@ -34,6 +34,7 @@ lint: .venv/.synced
 	uv run ruff check .
 	uv run ruff format --check .
 	uv run mypy
+	uv run lint-imports
 
 policy-check: $(OPA)
 	$(OPA) fmt --list --fail policies/
