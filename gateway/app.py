@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from gateway.api import court_orders, health, lookups, policy, reviews
+from gateway.api import audit, court_orders, health, lookups, policy, reviews
 from gateway.api import log as log_api
 from gateway.api.middleware import RequestLogMiddleware
 from gateway.api.problems import install_problem_handlers
@@ -68,4 +68,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(court_orders.router)
     app.include_router(policy.router)
     app.include_router(log_api.router)
+    app.include_router(audit.router)
     return app

@@ -12,12 +12,15 @@ from gateway.audit.log import DecisionLog
 from gateway.audit.logkey import load_log_signer
 from gateway.audit.record import policy_activation_record
 from gateway.audit.sealing import AuditKeys
+from gateway.auditing.projection import project_leaves
+from gateway.auditing.service import AuditService
 from gateway.auth.keys import KeyStore
 from gateway.auth.registry import Registry
 from gateway.auth.tokens import TokenVerifier
 from gateway.clock import Clock, SystemClock, UnsafePinnedClock
 from gateway.court_orders.service import CourtOrderService
 from gateway.pdp.active import ActivePolicy
+from gateway.pdp.catalog import RuleCatalog
 from gateway.pdp.manager import PolicyManager
 from gateway.pep import LookupPipeline, PipelineLimits
 from gateway.reviews import ReviewService
@@ -43,6 +46,7 @@ class Services:
     court_orders: CourtOrderService
     checkpointer: Checkpointer
     checkpoint_publisher: CheckpointPublisher
+    audit: AuditService
 
 
 def make_clock(settings: Settings) -> Clock:
@@ -72,6 +76,7 @@ def build_services(
         leeway_seconds=settings.clock_skew_seconds,
     )
     decision_log = DecisionLog(engine)
+    decision_log.add_leaf_writer(project_leaves)  # the auditors' projection, same transaction
     checkpointer = Checkpointer(
         decision_log,
         # A production log signs only with a key that was provisioned for it.
@@ -124,5 +129,17 @@ def build_services(
         checkpointer=checkpointer,
         checkpoint_publisher=CheckpointPublisher(
             checkpointer, clock, interval=settings.checkpoint_interval_seconds
+        ),
+        audit=AuditService(
+            engine=engine,
+            decision_log=decision_log,
+            checkpointer=checkpointer,
+            audit_keys=audit_keys,
+            clock=clock,
+            catalog=RuleCatalog(
+                opa_binary=settings.opa_binary,
+                snapshots_dir=policies.snapshots_dir,
+                policy_dir=settings.policy_dir,
+            ),
         ),
     )

@@ -237,10 +237,13 @@ class AuditService:
     def export(self, viewer: Viewer, filters: SearchFilters, fmt: str) -> Iterator[ProjectionRow]:
         """Every matching row, page by page (for CSV / JSON Lines streams); one access leaf.
 
-        The leaf is appended before the first row is produced, when the caller starts
-        iterating, so a stream that never starts records nothing and shows nothing.
+        The leaf is appended here, before an iterator is returned: a stream starts only
+        once the look is on record, so its headers are never sent for an unrecorded look.
         """
         self._record(viewer, "export", filters={**_filters_json(filters), "format": fmt})
+        return self._all_rows(filters)
+
+    def _all_rows(self, filters: SearchFilters) -> Iterator[ProjectionRow]:
         after: tuple[int, int] | None = None
         while True:
             page = self._page(filters, after, MAX_PAGE)
