@@ -18,6 +18,7 @@ from rich.console import Console
 
 from gateway.audit.commands import audit_app
 from gateway.audit.logkey import ensure_log_key
+from gateway.auditing.commands import register as register_audit_workbench
 from gateway.auth.keys import GATEWAY_KEY_NAME, KeyNotFoundError, KeyStore
 from gateway.auth.registry import Registry
 from gateway.auth.tokens import STAFF_ROLES, mint_token
@@ -71,6 +72,7 @@ policy_app = typer.Typer(no_args_is_help=True, help="Check and test the Rego pol
 app.add_typer(store_app, name="store", help="The taxpayer datastore.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(policy_app, name="policy")
+register_audit_workbench(audit_app)
 app.add_typer(audit_app, name="audit")
 app.add_typer(court_orders_app, name="court-orders")
 app.command("seed", help="Fill the datastore with a deterministic synthetic population.")(

@@ -169,7 +169,7 @@ def summary_flat(report: SummaryReport) -> Flat:
     }
 
 
-def _cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -205,7 +205,7 @@ def csv_lines(columns: Iterable[str], rows: Iterable[Flat]) -> Iterator[str]:
     writer.writerow(names)
     yield take()
     for row in rows:
-        writer.writerow([_cell(row.get(name)) for name in names])
+        writer.writerow([csv_cell(row.get(name)) for name in names])
         yield take()
 
 
