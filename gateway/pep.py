@@ -1,34 +1,46 @@
 """The policy enforcement point: one address lookup, start to finish.
 
-The plan, and the only place its order is written down:
+The plan, and the only place its order is written down (each step is one method
+of :class:`LookupPipeline`, called in this order by :meth:`LookupPipeline.run`):
 
 1. authenticate — done by the API dependency before this runs (no principal, no lookup);
-2. validate — the body parsed into :class:`LookupRequest`; subject count bounded here;
-3. replay memory — a reused ``request_id`` with another body is a conflict (409); the
-   same body again, or the same body under a new id within the window, is a fact for
-   the policy (GW-3, GW-3b);
-4. resolve subjects — the datastore computes match facts, flags and address years; the
-   cited court order is looked up in the court-order registry (the record in force at
-   decision time is what the policy judges, never the agency's claim);
-5. decide — OPA via :mod:`gateway.pdp.opa`; any failure there denies everything (503)
-   and the failure itself is logged;
-6. read what may be released — the mailing address of the tax year the policy named;
-7. log — append the decision record; only a durable index lets anything leave;
-8. redact and answer — :func:`gateway.redaction.redact` per subject (a request the
-   policy denied releases nothing, whatever its subject entries say), then store the
-   answer for ``GET /v1/address-lookups/{decision_id}`` and queue every subject the
-   policy sent to human review (``gateway.reviews`` settles them later).
+2. validate (``_validate``) — the body parsed into :class:`LookupRequest`; subject count
+   bounded here;
+3. replay memory (``_replay_memory``) — a reused ``request_id`` with another body is a
+   conflict (409); the same body again, or the same body under a new id within the
+   window, is a fact for the policy (GW-3, GW-3b);
+4. resolve subjects (``_resolve``) — the datastore computes match facts, flags and
+   address years; the cited court order is looked up in the court-order registry (the
+   record in force at decision time is what the policy judges, never the agency's claim);
+5. decide (``_decide``) — the policy input built from those facts, decided by OPA via
+   :mod:`gateway.pdp.opa`; any failure there denies everything (503) and the failure
+   itself is logged;
+6. read what may be released (``_releasable``) — the mailing address of the tax year the
+   policy named, and nothing for a subject it does not release;
+7. redact (``_redact``) — :func:`gateway.redaction.redact` per subject (a request the
+   policy denied releases nothing, whatever its subject entries say); a denied subject
+   carries the active policy's uniform denial text (GW-11, :mod:`gateway.pdp.texts`);
+8. log and store, one transaction (``_log_and_store``) — the decision leaf, the answer
+   stored for ``GET /v1/address-lookups/{decision_id}`` (it holds the leaf's index) and a
+   review row for every subject the policy sent to human review (``gateway.reviews``
+   settles them later) commit together, as one companion of the leaf
+   (:meth:`gateway.audit.log.DecisionLog.append`). Only a durable index lets the answer
+   leave; if the answer cannot be stored, the leaf is not written either, the agency gets
+   a 503 and a ``decision_failure`` leaf records the refusal.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
@@ -43,7 +55,6 @@ from gateway.domain import (
     LookupRequest,
     LookupResponse,
     Reason,
-    ReleasedAddress,
     Subject,
     SubjectResult,
     normalize_tin,
@@ -51,15 +62,17 @@ from gateway.domain import (
 from gateway.errors import (
     ConflictError,
     DatastoreUnavailableError,
+    DependencyUnavailableError,
     InvalidRequestError,
     PolicyEngineUnavailableError,
 )
-from gateway.pdp.active import ActivePolicy
+from gateway.outcomes import request_outcome
+from gateway.pdp.active import ActivePolicy, PolicyInUse
 from gateway.pdp.decision import Decision, Effect, Finding, SubjectDecision
-from gateway.pdp.input import ReplayFacts, build_policy_input
-from gateway.pdp.opa import PolicyEngine
+from gateway.pdp.input import CourtOrderFacts, ReplayFacts, build_policy_input
+from gateway.pdp.texts import GatewayTexts
 from gateway.redaction import final_outcome, redact
-from gateway.store.lookups import LookupStore, StoredLookup
+from gateway.store.lookups import LookupStore, StoredLookup, store_answer
 from gateway.store.reviews import ReviewRow
 from gateway.store.taxpayers import (
     MailingAddress,
@@ -70,12 +83,6 @@ from gateway.store.taxpayers import (
 )
 
 log = structlog.get_logger(__name__)
-
-UNIFORM_DENIAL = Reason(
-    rule="GW-11",
-    citation="26 U.S.C. 6103(b)(2)(A); IRM 11.3.21",
-    message="No disclosure can be made for this entry.",
-)
 
 
 @dataclass(frozen=True)
@@ -142,17 +149,6 @@ def _reason(f: Finding) -> Reason:
     return Reason(rule=f.rule, citation=f.citation, message=f.message)
 
 
-def request_outcome(results: list[SubjectResult]) -> str:
-    outcomes = [r.outcome for r in results]
-    if outcomes and all(o == "disclosed" for o in outcomes):
-        return "allowed"
-    if any(o == "disclosed" for o in outcomes):
-        return "partially_allowed"
-    if any(o == "pending_review" for o in outcomes):
-        return "pending_review"
-    return "denied"
-
-
 def _subject_entries(
     request: LookupRequest,
     resolutions: list[SubjectResolution],
@@ -177,35 +173,58 @@ def _subject_entries(
 
 
 def _pending_reviews(
-    decision_id: str,
-    agency_id: str,
-    legal_basis: str,
-    at: datetime,
-    resolutions: list[SubjectResolution],
-    decision: Decision,
-    results: list[SubjectResult],
+    ask: _Ask, legal_basis: str, decided: _Decided, results: list[SubjectResult]
 ) -> list[ReviewRow]:
     """Queue rows for the subjects a disclosure officer must settle (``gateway.reviews``)."""
+    decision = decided.decision
     return [
         ReviewRow(
-            decision_id=decision_id,
+            decision_id=ask.decision_id,
             position=i,
             ref=res.ref,
-            agency_id=agency_id,
+            agency_id=ask.agency_id,
             legal_basis=legal_basis,
             status="pending",
             taxpayer_id=r.taxpayer_id,
             release_tax_year=d.release_tax_year,
             findings=[f.model_dump() for f in (*decision.reasons, *d.findings)],
             obligations=list(decision.obligations),
-            created_at=at,
+            created_at=ask.decided_at,
             decided_at=None,
             officer=None,
             log_index=None,
         )
-        for i, (r, d, res) in enumerate(zip(resolutions, decision.subjects, results, strict=True))
+        for i, (r, d, res) in enumerate(
+            zip(decided.resolutions, decision.subjects, results, strict=True)
+        )
         if res.outcome == "pending_review"
     ]
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """One lookup as received: who asks what, and the identifiers fixed before any read."""
+
+    principal: AgencyPrincipal
+    request: LookupRequest
+    received_at: datetime
+    decision_id: str
+    decided_at: datetime
+    payload_sha256: str
+    subjects_digest: str
+
+    @property
+    def agency_id(self) -> str:
+        return self.principal.agency.id
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """What the policy decided, and the facts and input it decided on."""
+
+    resolutions: list[SubjectResolution]
+    policy_input: dict[str, Any]
+    decision: Decision
 
 
 class LookupPipeline:
@@ -229,199 +248,253 @@ class LookupPipeline:
         self._limits = limits
 
     def run(self, principal: AgencyPrincipal, request: LookupRequest) -> LookupResponse:
+        """The plan of the module docstring, step by step (1. happened before the call)."""
         received_at = self._clock.now()
-        policy = self._active.current()  # one (engine, revision) pair for the whole decision
-        # 2. validate what the schema cannot know
+        policy = self._active.current()  # one engine, revision and texts for the whole lookup
+        self._validate(request)
+        ask = _Ask(
+            principal=principal,
+            request=request,
+            received_at=received_at,
+            decision_id=str(uuid.uuid4()),
+            decided_at=self._clock.now(),
+            payload_sha256=payload_digest(request),
+            subjects_digest=subjects_digest(request),
+        )
+        replay = self._replay_memory(ask, policy)
+        with self._datastore() as session:
+            resolutions, court_order = self._resolve(session, ask)
+            decided = self._decide(ask, policy, replay, resolutions, court_order)
+            addresses = self._releasable(session, decided)
+        results = self._redact(ask, decided, addresses, policy.texts)
+        return self._log_and_store(ask, policy.revision, decided, results)
+
+    # -- 2. validate -----------------------------------------------------------------------
+
+    def _validate(self, request: LookupRequest) -> None:
+        """What the schema cannot know: the configured subject limit."""
         if len(request.subjects) > self._limits.max_subjects:
             raise InvalidRequestError(
                 f"at most {self._limits.max_subjects} subjects per request",
                 extra={"errors": [{"loc": ["subjects"], "msg": "too many subjects"}]},
             )
-        digest = payload_digest(request)
-        who = subjects_digest(request)
-        agency_id = principal.agency.id
-        # 3. replay memory
-        prior = self._lookups.by_request_id(agency_id, request.request_id)
-        if prior is not None and prior.payload_sha256 != digest:
+
+    # -- 3. replay memory ------------------------------------------------------------------
+
+    def _replay_memory(self, ask: _Ask, policy: PolicyInUse) -> ReplayFacts:
+        request = ask.request
+        prior = self._lookups.by_request_id(ask.agency_id, request.request_id)
+        if prior is not None and prior.payload_sha256 != ask.payload_sha256:
             raise ConflictError("request_id was already used with a different body")
         duplicate = self._lookups.recent_duplicate(
-            agency_id, digest, who, request.request_id, received_at - policy.duplicate_window
+            ask.agency_id,
+            ask.payload_sha256,
+            ask.subjects_digest,
+            request.request_id,
+            ask.received_at - policy.duplicate_window,
         )
-        replay = ReplayFacts(
+        return ReplayFacts(
             request_id_seen=prior is not None,
             nonce_seen=False,  # a replayed jti never gets past authentication
             duplicate_of=(duplicate.request_id, duplicate.created_at) if duplicate else None,
         )
-        decision_id = str(uuid.uuid4())
-        decided_at = self._clock.now()
+
+    # -- 4. resolve subjects ---------------------------------------------------------------
+
+    @contextmanager
+    def _datastore(self) -> Iterator[Session]:
+        """One datastore session for steps 4 to 6; a database error there is a 503."""
         try:
             with Session(self._engine) as session:
-                # 4. resolve subjects
-                resolutions = [resolve_subject(session, _query(s)) for s in request.subjects]
-                # the order the request cites, as the court-order registry knew it then
-                court_order = resolve_court_order(
-                    session.connection(), request.court_order, decided_at
-                )
-                policy_input = build_policy_input(
-                    principal=principal,
-                    request=request,
-                    resolutions=resolutions,
-                    payload_sha256=digest,
-                    received_at=received_at,
-                    decision_time=decided_at,
-                    replay=replay,
-                    court_order=court_order,
-                    facts=policy.facts,
-                )
-                # 5. decide
-                decision = self._decide(
-                    policy.engine, decision_id, decided_at, agency_id, policy_input
-                )
-                # 6. read only what the decision may release
-                addresses = [
-                    self._address(session, r, d, decision.request_effect)
-                    for r, d in zip(resolutions, decision.subjects, strict=True)
-                ]
+                yield session
         except SQLAlchemyError as exc:
             raise DatastoreUnavailableError("the taxpayer datastore cannot be read") from exc
-        results = [
-            self._result(s, d, a, list(request.fields), decision.request_effect)
-            for s, d, a in zip(request.subjects, decision.subjects, addresses, strict=True)
+
+    @staticmethod
+    def _resolve(
+        session: Session, ask: _Ask
+    ) -> tuple[list[SubjectResolution], CourtOrderFacts | None]:
+        resolutions = [resolve_subject(session, _query(s)) for s in ask.request.subjects]
+        # the order the request cites, as the court-order registry knew it then
+        court_order = resolve_court_order(
+            session.connection(), ask.request.court_order, ask.decided_at
+        )
+        return resolutions, court_order
+
+    # -- 5. decide -------------------------------------------------------------------------
+
+    def _decide(
+        self,
+        ask: _Ask,
+        policy: PolicyInUse,
+        replay: ReplayFacts,
+        resolutions: list[SubjectResolution],
+        court_order: CourtOrderFacts | None,
+    ) -> _Decided:
+        policy_input = build_policy_input(
+            principal=ask.principal,
+            request=ask.request,
+            resolutions=resolutions,
+            payload_sha256=ask.payload_sha256,
+            received_at=ask.received_at,
+            decision_time=ask.decided_at,
+            replay=replay,
+            court_order=court_order,
+            facts=policy.facts,
+        )
+        try:
+            decision = policy.engine.decide(policy_input)
+        except PolicyEngineUnavailableError as exc:
+            # Fail closed, and leave a trace of the refusal in the log itself.
+            log.warning("policy.unavailable", decision_id=ask.decision_id, error=exc.detail)
+            self._log_failure(ask, stage="decide", error=exc.detail)
+            raise
+        return _Decided(resolutions=resolutions, policy_input=policy_input, decision=decision)
+
+    # -- 6. read what may be released ------------------------------------------------------
+
+    @staticmethod
+    def _releasable(session: Session, decided: _Decided) -> list[MailingAddress | None]:
+        effect = decided.decision.request_effect
+        return [
+            _address(session, r, d, effect)
+            for r, d in zip(decided.resolutions, decided.decision.subjects, strict=True)
         ]
-        outcome = request_outcome(results)
-        # 7. log before disclose
+
+    # -- 7. redact -------------------------------------------------------------------------
+
+    @staticmethod
+    def _redact(
+        ask: _Ask,
+        decided: _Decided,
+        addresses: list[MailingAddress | None],
+        texts: GatewayTexts,
+    ) -> list[SubjectResult]:
+        decision = decided.decision
+        requested: list[str] = list(ask.request.fields)
+        return [
+            _result(s, d, a, requested, decision.request_effect, texts)
+            for s, d, a in zip(ask.request.subjects, decision.subjects, addresses, strict=True)
+        ]
+
+    # -- 8. log and store, one transaction -------------------------------------------------
+
+    def _log_and_store(
+        self, ask: _Ask, revision: str, decided: _Decided, results: list[SubjectResult]
+    ) -> LookupResponse:
+        decision, policy_input = decided.decision, decided.policy_input
+        outcome = request_outcome(r.outcome for r in results)
         record = decision_record(
             keys=self._keys,
-            decision_id=decision_id,
-            decided_at=decided_at,
-            policy_revision=policy.revision,
-            agency_id=agency_id,
-            official_id=principal.official.id,
-            request_id=request.request_id,
+            decision_id=ask.decision_id,
+            decided_at=ask.decided_at,
+            policy_revision=revision,
+            agency_id=ask.agency_id,
+            official_id=ask.principal.official.id,
+            request_id=ask.request.request_id,
             legal_basis=policy_input["legal_basis"],
             purpose_category=policy_input["purpose"]["category"],
             outcome=outcome,
             request_rules=[f.rule for f in decision.reasons],
-            subjects=_subject_entries(request, resolutions, decision, results),
+            subjects=_subject_entries(ask.request, decided.resolutions, decision, results),
             obligations=decision.obligations,
             policy_input=policy_input,
             penalties=[p.rule for p in decision.penalties],
         )
-        log_index = self._log.append("decision", record, at=decided_at)
-        # 8. answer
-        response = LookupResponse(
-            decision_id=decision_id,
-            log_index=log_index,
-            policy_revision=policy.revision,
-            decided_at=decided_at,
-            outcome=outcome,
-            reasons=[_reason(f) for f in decision.reasons],
-            results=results,
-        )
-        pending = _pending_reviews(
-            decision_id,
-            agency_id,
-            policy_input["legal_basis"],
-            decided_at,
-            resolutions,
-            decision,
-            results,
-        )
-        self._lookups.save(
-            StoredLookup(
-                decision_id=decision_id,
-                request_id=request.request_id,
-                agency_id=agency_id,
-                payload_sha256=digest,
-                status=outcome,
-                response_json=response.model_dump_json(),
-                created_at=decided_at,
-                subjects_digest=who,
-            ),
-            pending,
-        )
-        return response
+        pending = _pending_reviews(ask, policy_input["legal_basis"], decided, results)
 
-    def _decide(
-        self,
-        engine: PolicyEngine,
-        decision_id: str,
-        at: datetime,
-        agency_id: str,
-        policy_input: dict[str, object],
-    ) -> Decision:
-        try:
-            return engine.decide(policy_input)
-        except PolicyEngineUnavailableError as exc:
-            # Fail closed, and leave a trace of the refusal in the log itself.
-            log.warning("policy.unavailable", decision_id=decision_id, error=exc.detail)
-            self._log.append(
-                "decision_failure",
-                failure_record(
-                    decision_id=decision_id,
-                    at=at,
-                    agency_id=agency_id,
-                    stage="decide",
-                    error=exc.detail,
-                ),
-                at=at,
+        def answer(log_index: int) -> LookupResponse:
+            return LookupResponse(
+                decision_id=ask.decision_id,
+                log_index=log_index,
+                policy_revision=revision,
+                decided_at=ask.decided_at,
+                outcome=outcome,
+                reasons=[_reason(f) for f in decision.reasons],
+                results=results,
             )
+
+        def store(conn: Connection, log_index: int) -> None:
+            stored = StoredLookup(
+                decision_id=ask.decision_id,
+                request_id=ask.request.request_id,
+                agency_id=ask.agency_id,
+                payload_sha256=ask.payload_sha256,
+                status=outcome,
+                response_json=answer(log_index).model_dump_json(),
+                created_at=ask.decided_at,
+                subjects_digest=ask.subjects_digest,
+            )
+            store_answer(conn, stored, pending)
+
+        try:
+            log_index = self._log.append("decision", record, at=ask.decided_at, companion=store)
+        except DependencyUnavailableError as exc:
+            # Nothing of the decision is durable; the refusal itself goes to the log.
+            log.warning("lookup.not_recorded", decision_id=ask.decision_id, error=exc.detail)
+            self._log_failure(ask, stage="record", error=exc.detail)
             raise
+        return answer(log_index)
 
-    @staticmethod
-    def _address(
-        session: Session,
-        resolution: SubjectResolution,
-        decision: SubjectDecision,
-        request_outcome: Effect,
-    ) -> MailingAddress | None:
-        # Reading an address the answer may not carry would be an inspection with no purpose.
-        if (
-            final_outcome(request_outcome, decision) != "disclosed"
-            or not decision.releases_address
-            or resolution.taxpayer_id is None
-        ):
-            return None
-        assert decision.release_tax_year is not None
-        return mailing_address(session, resolution.taxpayer_id, decision.release_tax_year)
-
-    @staticmethod
-    def _result(
-        subject: Subject,
-        decision: SubjectDecision,
-        address: MailingAddress | None,
-        requested: list[str],
-        request_outcome: Effect,
-    ) -> SubjectResult:
-        released = redact(decision, address, requested, request_outcome=request_outcome)
-        if released.outcome == "denied":
-            # GW-11: a denied entry never shows whether a record exists. A subject entry
-            # overruled by its request's denial keeps none of the findings that allowed it.
-            overruled = decision.outcome != "DENY" and request_outcome == "DENY"
-            reasons = [
-                _reason(f)
-                for f in decision.reasons
-                if f.rule != UNIFORM_DENIAL.rule and not (overruled and f.outcome != "DENY")
-            ]
-            reasons.append(UNIFORM_DENIAL)
-        else:
-            reasons = [_reason(f) for f in decision.reasons]
-        addr = released.address
-        return SubjectResult(
-            ref=subject.ref,
-            outcome=released.outcome,
-            address=(
-                ReleasedAddress(
-                    line1=addr.line1,
-                    line2=addr.line2,
-                    city=addr.city,
-                    state=addr.state,
-                    zip=addr.zip,
-                    tax_year=addr.tax_year,
-                )
-                if addr
-                else None
-            ),
-            redacted=released.redacted,
-            reasons=reasons,
+    def _log_failure(self, ask: _Ask, *, stage: str, error: str) -> None:
+        """Append a ``decision_failure`` leaf; the caller raises its own error regardless."""
+        at = ask.decided_at
+        record = failure_record(
+            decision_id=ask.decision_id, at=at, agency_id=ask.agency_id, stage=stage, error=error
         )
+        try:
+            self._log.append("decision_failure", record, at=at)
+        except DependencyUnavailableError as exc:
+            log.error("decision_failure.not_logged", decision_id=ask.decision_id, error=exc.detail)
+
+
+def _address(
+    session: Session,
+    resolution: SubjectResolution,
+    decision: SubjectDecision,
+    request_effect: Effect,
+) -> MailingAddress | None:
+    """The address the decision may release, read only then.
+
+    Reading an address the answer may not carry would be an inspection with no purpose.
+    """
+    year = decision.release_tax_year
+    if (
+        final_outcome(request_effect, decision) != "disclosed"
+        or not decision.releases_address
+        or resolution.taxpayer_id is None
+        or year is None
+    ):
+        return None
+    return mailing_address(session, resolution.taxpayer_id, year)
+
+
+def _result(
+    subject: Subject,
+    decision: SubjectDecision,
+    address: MailingAddress | None,
+    requested: list[str],
+    request_effect: Effect,
+    texts: GatewayTexts,
+) -> SubjectResult:
+    released = redact(decision, address, requested, request_outcome=request_effect)
+    if released.outcome == "denied":
+        # GW-11: a denied entry never shows whether a record exists. A subject entry
+        # overruled by its request's denial keeps none of the findings that allowed it.
+        uniform = texts.uniform_denial
+        overruled = decision.outcome != "DENY" and request_effect == "DENY"
+        reasons = [
+            _reason(f)
+            for f in decision.reasons
+            if f.rule != uniform.rule and not (overruled and f.outcome != "DENY")
+        ]
+        reasons.append(_reason(uniform))
+    else:
+        reasons = [_reason(f) for f in decision.reasons]
+    return SubjectResult(
+        ref=subject.ref,
+        outcome=released.outcome,
+        address=released.address,
+        redacted=released.redacted,
+        reasons=reasons,
+    )

@@ -4,33 +4,31 @@
 the last known mailing address (POLICY_MODEL.md §3.3), and only when the
 decision released it; every other requested field is listed as withheld.
 A request denied as a whole (``Decision.request_effect``) releases nothing at
-all, whatever its subject entries say (:func:`final_outcome`).
+all, whatever its subject entries say (:func:`final_outcome`). Both release paths
+go through :func:`redact`: the pipeline's answer (``gateway.pep``) and a disclosure
+officer's approval (``gateway.reviews``); and the datastore's address becomes the
+wire's :class:`~gateway.domain.ReleasedAddress` here, and nowhere else.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.domain import ReleasedAddress
+from gateway.outcomes import SUBJECT_OUTCOME, SubjectOutcome
 from gateway.pdp.decision import Effect, SubjectDecision
 from gateway.pdp.input import WIRE_FIELD_NAMES
 from gateway.store.taxpayers import MailingAddress
 
-_OUTCOMES = {
-    "ALLOW": "disclosed",
-    "ALLOW_WITH_REDACTION": "disclosed",
-    "REQUIRE_HUMAN_REVIEW": "pending_review",
-    "DENY": "denied",
-}
-
 
 @dataclass(frozen=True)
 class RedactedResult:
-    outcome: str
-    address: MailingAddress | None
+    outcome: SubjectOutcome
+    address: ReleasedAddress | None
     redacted: list[str]
 
 
-def final_outcome(request_outcome: Effect, decision: SubjectDecision) -> str:
+def final_outcome(request_outcome: Effect, decision: SubjectDecision) -> SubjectOutcome:
     """The wire outcome a subject may have: a request-level DENY is final.
 
     ``request_outcome`` is the request's effect on every subject
@@ -44,7 +42,7 @@ def final_outcome(request_outcome: Effect, decision: SubjectDecision) -> str:
     """
     if request_outcome == "DENY":
         return "denied"
-    return _OUTCOMES[decision.outcome]
+    return SUBJECT_OUTCOME[decision.outcome]
 
 
 def redact(
@@ -59,7 +57,7 @@ def redact(
     ``request_outcome`` has no default: every caller must say how the whole request
     was decided, or it could release a subject of a denied request.
     """
-    outcome = final_outcome(request_outcome, decision)
+    outcome: SubjectOutcome = final_outcome(request_outcome, decision)
     release = (
         outcome == "disclosed"
         and decision.release_tax_year is not None
@@ -75,5 +73,18 @@ def redact(
         # The policy allowed the subject but there is no address to release; nothing leaves.
         outcome = "denied"
     return RedactedResult(
-        outcome=outcome, address=address if release else None, redacted=sorted(withheld)
+        outcome=outcome,
+        address=_released(address) if release and address is not None else None,
+        redacted=sorted(withheld),
+    )
+
+
+def _released(address: MailingAddress) -> ReleasedAddress:
+    return ReleasedAddress(
+        line1=address.line1,
+        line2=address.line2,
+        city=address.city,
+        state=address.state,
+        zip=address.zip,
+        tax_year=address.tax_year,
     )

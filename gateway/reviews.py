@@ -1,11 +1,23 @@
 """The human review queue: disclosure officers settle subjects the policy could not.
 
-An approval releases at most what the policy allowed at decision time — the
-mailing address of the tax year the decision named — and nothing if the
-datastore held no unique record. Each action is first appended to the
-decision log (log before disclose), then the queue row and the agency's
-stored answer are updated in one transaction, so that
-``GET /v1/address-lookups/{decision_id}`` shows the final outcome.
+The plan of :meth:`ReviewService.act`, one method a step:
+
+1. the pending item (``_pending_item``) — 404 if there is none, 409 if it was settled;
+2. what the action releases (``_release``) — through :func:`gateway.redaction.redact`,
+   the one release path: an approval releases at most what the policy allowed at
+   decision time (the mailing address of the tax year the decision named, if the
+   agency asked for it), and a denial nothing. An approval that would release nothing
+   (no unique record, no address for that year) is refused (409: deny instead);
+3. log and settle, one transaction (``_log_and_settle``) — the review leaf, the queue
+   row and the agency's stored answer (the subject's new result, the request's new
+   outcome, so that ``GET /v1/address-lookups/{decision_id}`` shows it) commit
+   together, as the leaf's companion (:meth:`gateway.audit.log.DecisionLog.append`).
+   If another officer settled the subject first, the companion refuses and no leaf
+   claims a settlement that did not happen (409).
+
+The texts an officer's action adds — the approval reason and the uniform denial —
+and the court notice shown in the queue are the active policy's
+(:mod:`gateway.pdp.texts`), never written here.
 """
 
 from __future__ import annotations
@@ -13,28 +25,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from gateway.audit.log import DecisionLog
 from gateway.audit.record import review_record
 from gateway.audit.sealing import AuditKeys
 from gateway.clock import Clock
-from gateway.domain import LookupResponse, Reason, ReleasedAddress, SubjectResult
+from gateway.domain import LookupResponse, Reason, SubjectResult
 from gateway.errors import ConflictError, NotFoundError
-from gateway.pep import UNIFORM_DENIAL, request_outcome
-from gateway.store.db import write_transaction
-from gateway.store.lookups import LookupStore
+from gateway.outcomes import request_outcome
+from gateway.pdp.active import ActivePolicy
+from gateway.pdp.decision import Finding, SubjectDecision
+from gateway.pdp.texts import COURT_NOTICE, GatewayTexts
+from gateway.redaction import RedactedResult, redact
+from gateway.store.lookups import LookupStore, read_answer, update_answer
 from gateway.store.reviews import ReviewRow, for_decision, list_reviews, settle
-from gateway.store.taxpayers import mailing_address
+from gateway.store.taxpayers import MailingAddress, mailing_address
 
 Action = Literal["approve", "deny"]
-
-APPROVED = Reason(
-    rule="REVIEW-APPROVED",
-    citation="26 U.S.C. 6103(p)(3)(A); disclosure officer review",
-    message="Approved by a disclosure officer after review.",
-)
 
 
 @dataclass(frozen=True)
@@ -43,17 +52,23 @@ class Settled:
     log_index: int
 
 
+def _reason(f: Finding) -> Reason:
+    return Reason(rule=f.rule, citation=f.citation, message=f.message)
+
+
 class ReviewService:
     def __init__(
         self,
         *,
         engine: Engine,
+        active: ActivePolicy,
         decision_log: DecisionLog,
         lookups: LookupStore,
         audit_keys: AuditKeys,
         clock: Clock,
     ) -> None:
         self._engine = engine
+        self._active = active
         self._log = decision_log
         self._lookups = lookups
         self._keys = audit_keys
@@ -62,7 +77,22 @@ class ReviewService:
     def queue(self, status: str | None, limit: int = 200) -> list[ReviewRow]:
         return list_reviews(self._engine, status, limit)
 
-    def _item(self, decision_id: str, ref: str) -> ReviewRow:
+    def court_notices(self, item: ReviewRow) -> list[str]:
+        """What the officer must do before releasing ``item``, in the active policy's words."""
+        if COURT_NOTICE not in item.obligations:
+            return []
+        return [self._active.current().texts.court_notice]
+
+    def act(self, decision_id: str, ref: str, action: Action, note: str, officer: str) -> Settled:
+        """The plan of the module docstring, step by step."""
+        texts = self._active.current().texts
+        item = self._pending_item(decision_id, ref)
+        released = self._release(item, action)
+        return self._log_and_settle(item, action, released, note, officer, texts)
+
+    # -- 1. the pending item ---------------------------------------------------------------
+
+    def _pending_item(self, decision_id: str, ref: str) -> ReviewRow:
         with self._engine.connect() as conn:
             items = [i for i in for_decision(conn, decision_id) if i.ref == ref]
         if not items:
@@ -72,80 +102,91 @@ class ReviewService:
             raise ConflictError("this subject has already been reviewed")
         return pending[0]
 
-    def act(self, decision_id: str, ref: str, action: Action, note: str, officer: str) -> Settled:
-        # 1. the pending item, and what an approval may release
-        item = self._item(decision_id, ref)
-        address = None
-        if action == "approve":
-            if item.taxpayer_id is None or item.release_tax_year is None:
-                raise ConflictError(
-                    "approval would release nothing: identity was not established; deny instead"
-                )
-            with Session(self._engine) as session:
-                address = mailing_address(session, item.taxpayer_id, item.release_tax_year)
-            if address is None:
-                raise ConflictError("no mailing address on file for the allowed tax year")
-        now = self._clock.now()
-        # 2. log before disclose
-        index = self._log.append(
-            "review",
-            review_record(
-                keys=self._keys,
-                decision_id=decision_id,
-                position=item.position,
-                agency_id=item.agency_id,
-                ref=item.ref,
-                action=action,
-                officer=officer,
-                at=now,
-                note=note,
-                released_tax_year=address.tax_year if address else None,
-            ),
-            at=now,
-        )
-        # 3. the agency's answer, then the queue row, together
-        stored = self._lookups.get(decision_id)
-        if stored is None:  # pragma: no cover - queued items always have a stored answer
+    # -- 2. what the action releases -------------------------------------------------------
+
+    def _release(self, item: ReviewRow, action: Action) -> RedactedResult:
+        stored = self._lookups.get(item.decision_id)
+        if stored is None:
             raise NotFoundError("no stored answer for this decision")
-        answer = LookupResponse.model_validate_json(stored.response_json)
-        results = list(answer.results)
-        old = results[item.position]
-        if address is not None:
+        before = LookupResponse.model_validate_json(stored.response_json).results[item.position]
+        # The officer's action is the subject's decision now; the tax year stays the one
+        # the policy named. A subject in review withholds every field the agency asked
+        # for, so its withheld list is what was asked.
+        decision = SubjectDecision(
+            ref=item.ref,
+            outcome="ALLOW" if action == "approve" else "DENY",
+            release_tax_year=item.release_tax_year,
+            redacted=[],
+            findings=[],
+            reasons=[],
+        )
+        address = self._address(item) if action == "approve" else None
+        released = redact(decision, address, before.redacted, request_outcome=decision.outcome)
+        if action == "approve" and released.address is None:
+            raise ConflictError(
+                "approval would release nothing: no unique record, no address on file for"
+                " the allowed tax year, or no address asked for; deny instead"
+            )
+        return released
+
+    def _address(self, item: ReviewRow) -> MailingAddress | None:
+        if item.taxpayer_id is None or item.release_tax_year is None:
+            return None
+        with Session(self._engine) as session:
+            return mailing_address(session, item.taxpayer_id, item.release_tax_year)
+
+    # -- 3. log and settle, one transaction ------------------------------------------------
+
+    def _log_and_settle(
+        self,
+        item: ReviewRow,
+        action: Action,
+        released: RedactedResult,
+        note: str,
+        officer: str,
+        texts: GatewayTexts,
+    ) -> Settled:
+        now = self._clock.now()
+        record = review_record(
+            keys=self._keys,
+            decision_id=item.decision_id,
+            position=item.position,
+            agency_id=item.agency_id,
+            ref=item.ref,
+            action=action,
+            officer=officer,
+            at=now,
+            note=note,
+            released_tax_year=released.address.tax_year if released.address else None,
+        )
+
+        def settle_answer(conn: Connection, log_index: int) -> None:
+            status = "approved" if action == "approve" else "denied"
+            if not settle(conn, item, status=status, officer=officer, at=now, log_index=log_index):
+                raise ConflictError("this subject was reviewed concurrently")
+            stored = read_answer(conn, item.decision_id)
+            if stored is None:
+                raise NotFoundError("no stored answer for this decision")
+            answer = LookupResponse.model_validate_json(stored.response_json)
+            results = list(answer.results)
+            before = results[item.position]
+            reasons = (
+                [*before.reasons, _reason(texts.review_approved)]
+                if released.outcome == "disclosed"
+                else [_reason(texts.uniform_denial)]
+            )
             results[item.position] = SubjectResult(
-                ref=old.ref,
-                outcome="disclosed",
-                address=ReleasedAddress(
-                    line1=address.line1,
-                    line2=address.line2,
-                    city=address.city,
-                    state=address.state,
-                    zip=address.zip,
-                    tax_year=address.tax_year,
-                ),
-                redacted=[f for f in old.redacted if f != "last_known_address"],
-                reasons=[*old.reasons, APPROVED],
+                ref=before.ref,
+                outcome=released.outcome,
+                address=released.address,
+                redacted=released.redacted,
+                reasons=reasons,
             )
-        else:
-            results[item.position] = SubjectResult(
-                ref=old.ref,
-                outcome="denied",
-                address=None,
-                redacted=old.redacted,
-                reasons=[UNIFORM_DENIAL],
+            outcome = request_outcome(r.outcome for r in results)
+            updated = answer.model_copy(update={"results": results, "outcome": outcome})
+            update_answer(
+                conn, item.decision_id, response_json=updated.model_dump_json(), status=outcome
             )
-        outcome = request_outcome(results)
-        updated = answer.model_copy(update={"results": results, "outcome": outcome})
-        with write_transaction(self._engine) as conn:
-            ok = settle(
-                conn,
-                item,
-                status="approved" if action == "approve" else "denied",
-                officer=officer,
-                at=now,
-                log_index=index,
-                response_json=updated.model_dump_json(),
-                lookup_status=outcome,
-            )
-        if not ok:
-            raise ConflictError("this subject was reviewed concurrently")
+
+        index = self._log.append("review", record, at=now, companion=settle_answer)
         return Settled(item=item, log_index=index)

@@ -97,6 +97,7 @@ def build_services(
     )
     reviews = ReviewService(
         engine=engine,
+        active=active,
         decision_log=decision_log,
         lookups=lookup_store,
         audit_keys=audit_keys,

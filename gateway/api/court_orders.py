@@ -15,31 +15,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from gateway.api.deps import PrincipalDep, ServicesDep
+from gateway.api.authz import require, require_staff
+from gateway.api.deps import ServicesDep
 from gateway.api.problems import problem
 from gateway.api.schemas import CourtOrderRecording
+from gateway.auth.permissions import Permission
 from gateway.auth.tokens import StaffPrincipal
-from gateway.court_orders.service import RECORDER_ROLES
-from gateway.errors import ForbiddenError
 from gateway.store.court_orders import StoredCourtOrder
 
 router = APIRouter(prefix="/v1/court-orders", tags=["court orders"])
 
 
-def staff(p: PrincipalDep) -> StaffPrincipal:
-    if not isinstance(p, StaffPrincipal):
-        raise ForbiddenError("the court-order registry is for gateway staff")
-    return p
-
-
-def recorder(p: Annotated[StaffPrincipal, Depends(staff)]) -> StaffPrincipal:
-    if p.role not in RECORDER_ROLES:
-        raise ForbiddenError("court orders are recorded by disclosure officers and court liaisons")
-    return p
-
-
-StaffDep = Annotated[StaffPrincipal, Depends(staff)]
-RecorderDep = Annotated[StaffPrincipal, Depends(recorder)]
+RecorderDep = Annotated[StaffPrincipal, Depends(require_staff(Permission.COURT_ORDER_RECORD))]
 
 
 def view(order: StoredCourtOrder, superseded_by: str | None = None) -> dict[str, Any]:
@@ -106,10 +93,9 @@ async def record_order(request: Request, svc: ServicesDep, who: RecorderDep) -> 
     )
 
 
-@router.get("")
+@router.get("", dependencies=[Depends(require(Permission.COURT_ORDER_READ))])
 async def list_orders(
     svc: ServicesDep,
-    _who: StaffDep,
     include_superseded: Annotated[bool, Query()] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
@@ -119,7 +105,7 @@ async def list_orders(
     return {"items": [view(o, newer) for o, newer in orders]}
 
 
-@router.get("/{order_id}")
-async def get_order(order_id: str, svc: ServicesDep, _who: StaffDep) -> dict[str, Any]:
+@router.get("/{order_id}", dependencies=[Depends(require(Permission.COURT_ORDER_READ))])
+async def get_order(order_id: str, svc: ServicesDep) -> dict[str, Any]:
     order, newer = await run_in_threadpool(svc.court_orders.get, order_id)
     return view(order, newer)

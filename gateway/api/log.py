@@ -11,14 +11,15 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from gateway.api.deps import PrincipalDep, ServicesDep
-from gateway.auth.tokens import StaffPrincipal
-from gateway.errors import ForbiddenError, InvalidRequestError, NotFoundError
+from gateway.api.authz import require
+from gateway.api.deps import ServicesDep
+from gateway.auth.permissions import Permission
+from gateway.errors import InvalidRequestError, NotFoundError
 
 router = APIRouter(prefix="/v1/log", tags=["decision log"])
 
@@ -65,8 +66,12 @@ def _require_size(svc: ServicesDep, tree_size: int) -> None:
         raise NotFoundError(f"the log has {size} leaves; tree size {tree_size} does not exist yet")
 
 
-@router.get("/checkpoint", response_class=PlainTextResponse)
-async def get_checkpoint(svc: ServicesDep, _principal: PrincipalDep) -> PlainTextResponse:
+@router.get(
+    "/checkpoint",
+    response_class=PlainTextResponse,
+    dependencies=[Depends(require(Permission.LOG_READ))],
+)
+async def get_checkpoint(svc: ServicesDep) -> PlainTextResponse:
     """The newest signed checkpoint (C2SP tlog-checkpoint in a C2SP signed note)."""
 
     def latest() -> str:
@@ -78,17 +83,24 @@ async def get_checkpoint(svc: ServicesDep, _principal: PrincipalDep) -> PlainTex
     return PlainTextResponse(await run_in_threadpool(latest), media_type=_TEXT)
 
 
-@router.post("/checkpoint", response_class=PlainTextResponse)
-async def publish_checkpoint(svc: ServicesDep, _principal: PrincipalDep) -> PlainTextResponse:
+@router.post(
+    "/checkpoint",
+    response_class=PlainTextResponse,
+    dependencies=[Depends(require(Permission.LOG_CHECKPOINT))],
+)
+async def publish_checkpoint(svc: ServicesDep) -> PlainTextResponse:
     """Publish a checkpoint of the log as it is now (on demand) and return it."""
     stored = await run_in_threadpool(svc.checkpointer.publish, svc.clock.now())
     return PlainTextResponse(stored.note, media_type=_TEXT)
 
 
-@router.get("/proofs/inclusion", response_model=InclusionProof)
+@router.get(
+    "/proofs/inclusion",
+    response_model=InclusionProof,
+    dependencies=[Depends(require(Permission.LOG_READ))],
+)
 async def inclusion(
     svc: ServicesDep,
-    _principal: PrincipalDep,
     index: Annotated[int, Query(ge=0, le=MAX_INDEX)],
     tree_size: Annotated[int, Query(ge=1, le=MAX_INDEX)],
 ) -> InclusionProof:
@@ -103,10 +115,13 @@ async def inclusion(
     return InclusionProof(leaf_index=index, tree_size=tree_size, hashes=_b64(hashes))
 
 
-@router.get("/proofs/consistency", response_model=ConsistencyProof)
+@router.get(
+    "/proofs/consistency",
+    response_model=ConsistencyProof,
+    dependencies=[Depends(require(Permission.LOG_READ))],
+)
 async def consistency(
     svc: ServicesDep,
-    _principal: PrincipalDep,
     first: Annotated[int, Query(ge=0, le=MAX_INDEX)],
     second: Annotated[int, Query(ge=0, le=MAX_INDEX)],
 ) -> ConsistencyProof:
@@ -121,16 +136,17 @@ async def consistency(
     return ConsistencyProof(first=first, second=second, hashes=_b64(hashes))
 
 
-@router.get("/entries", response_model=LogEntries)
+@router.get(
+    "/entries",
+    response_model=LogEntries,
+    dependencies=[Depends(require(Permission.LOG_ENTRIES))],
+)
 async def entries(
     svc: ServicesDep,
-    principal: PrincipalDep,
     start: Annotated[int, Query(ge=0, le=MAX_INDEX)],
     end: Annotated[int, Query(ge=0, le=MAX_INDEX)],
 ) -> LogEntries:
     """Leaves ``start <= index < end`` (at most 1000 per call; ``end`` is clamped)."""
-    if not (isinstance(principal, StaffPrincipal) and principal.role == "auditor"):
-        raise ForbiddenError("the log's entries are for auditors")
     if end < start:
         raise InvalidRequestError(f"end ({end}) must not be below start ({start})")
     end = min(end, start + MAX_ENTRIES_PER_PAGE)
@@ -145,7 +161,11 @@ async def entries(
     )
 
 
-@router.get("/public-key", response_class=PlainTextResponse)
-async def public_key(svc: ServicesDep, _principal: PrincipalDep) -> PlainTextResponse:
+@router.get(
+    "/public-key",
+    response_class=PlainTextResponse,
+    dependencies=[Depends(require(Permission.LOG_READ))],
+)
+async def public_key(svc: ServicesDep) -> PlainTextResponse:
     """The checkpoint verifier key: ``<origin>+<key id>+<base64(0x01 || Ed25519 key)>``."""
     return PlainTextResponse(svc.checkpointer.signer.verifier_key_text() + "\n", media_type=_TEXT)

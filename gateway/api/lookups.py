@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from gateway.api.deps import AgencyDep, ServicesDep
+from gateway.api.authz import require_agency
+from gateway.api.deps import ServicesDep
 from gateway.api.problems import problem
 from gateway.api.schemas import LookupRequest, LookupResponse
+from gateway.auth.permissions import Permission
+from gateway.auth.tokens import AgencyPrincipal
 from gateway.errors import NotFoundError
 
 router = APIRouter(prefix="/v1/address-lookups", tags=["lookups"])
@@ -31,7 +36,11 @@ def _invalid(exc: ValidationError) -> JSONResponse:
 
 
 @router.post("", response_model=LookupResponse)
-async def create_lookup(request: Request, svc: ServicesDep, principal: AgencyDep) -> JSONResponse:
+async def create_lookup(
+    request: Request,
+    svc: ServicesDep,
+    principal: Annotated[AgencyPrincipal, Depends(require_agency(Permission.LOOKUP_CREATE))],
+) -> JSONResponse:
     raw = await request.body()
     try:
         body = LookupRequest.model_validate_json(raw)
@@ -45,7 +54,11 @@ async def create_lookup(request: Request, svc: ServicesDep, principal: AgencyDep
 
 
 @router.get("/{decision_id}", response_model=LookupResponse)
-async def get_lookup(decision_id: str, svc: ServicesDep, principal: AgencyDep) -> JSONResponse:
+async def get_lookup(
+    decision_id: str,
+    svc: ServicesDep,
+    principal: Annotated[AgencyPrincipal, Depends(require_agency(Permission.LOOKUP_READ))],
+) -> JSONResponse:
     stored = await run_in_threadpool(svc.lookups.get, decision_id)
     # Another agency's decision is indistinguishable from one that does not exist.
     if stored is None or stored.agency_id != principal.agency.id:

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from gateway.api.deps import PrincipalDep, ServicesDep
-from gateway.auth.tokens import StaffPrincipal
-from gateway.errors import ForbiddenError
+from gateway.api.authz import require
+from gateway.api.deps import ServicesDep
+from gateway.auth.permissions import Permission
+from gateway.errors import PolicyEngineUnavailableError
 
 router = APIRouter(prefix="/v1/policy", tags=["policy"])
 
 
-@router.get("")
-def policy_status(svc: ServicesDep, who: PrincipalDep) -> dict[str, Any]:
-    if not isinstance(who, StaffPrincipal) or who.role not in ("operator", "auditor"):
-        raise ForbiddenError("policy status is for operators and auditors")
+@router.get("", dependencies=[Depends(require(Permission.POLICY_STATUS))])
+def policy_status(svc: ServicesDep) -> dict[str, Any]:
     status = svc.policies.status
-    assert status is not None  # started before the app serves requests
+    if status is None:  # the manager starts before the app serves requests
+        raise PolicyEngineUnavailableError("no policy has been loaded yet")
     return {
         "active_revision": status.active_revision,
         "activated_at": status.activated_at.isoformat(),

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.api.deps import PrincipalDep, ServicesDep
+from gateway.api.authz import require, require_staff
+from gateway.api.deps import ServicesDep
+from gateway.auth.permissions import Permission
 from gateway.auth.tokens import StaffPrincipal
-from gateway.errors import ForbiddenError
 from gateway.store.reviews import ReviewRow
 
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
@@ -19,15 +20,6 @@ COURT_NOTICE_TEXT = (
     "Court notice required: file advance notice with the court (CTR v. IRS, D.D.C. "
     "No. 1:25-cv-00457) and obtain counsel sign-off before any release."
 )
-
-
-def officer(p: PrincipalDep) -> StaffPrincipal:
-    if not isinstance(p, StaffPrincipal) or p.role != "disclosure_officer":
-        raise ForbiddenError("reviews are for disclosure officers")
-    return p
-
-
-OfficerDep = Annotated[StaffPrincipal, Depends(officer)]
 
 
 class ReviewAction(BaseModel):
@@ -56,10 +48,9 @@ def _view(item: ReviewRow) -> dict[str, Any]:
     }
 
 
-@router.get("")
+@router.get("", dependencies=[Depends(require(Permission.REVIEW_READ))])
 async def list_queue(
     svc: ServicesDep,
-    _officer: OfficerDep,
     status: Annotated[Literal["pending", "approved", "denied"] | None, Query()] = "pending",
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
@@ -69,7 +60,11 @@ async def list_queue(
 
 @router.post("/{decision_id}/{ref}")
 async def act(
-    decision_id: str, ref: str, body: ReviewAction, svc: ServicesDep, who: OfficerDep
+    decision_id: str,
+    ref: str,
+    body: ReviewAction,
+    svc: ServicesDep,
+    who: Annotated[StaffPrincipal, Depends(require_staff(Permission.REVIEW_ACT))],
 ) -> dict[str, Any]:
     settled = await run_in_threadpool(
         svc.reviews.act, decision_id, ref, body.action, body.note, who.subject

@@ -52,8 +52,6 @@ from gateway.store.db import datastore_errors, write_transaction
 
 log = structlog.get_logger(__name__)
 
-RECORDER_ROLES = frozenset({"disclosure_officer", "court_liaison"})
-"""Staff roles that may record a verified order."""
 
 _READ = "read the court-order registry"
 

@@ -8,11 +8,12 @@ with the new revision's name.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from gateway.facts.finder import FactFinder
 from gateway.pdp.opa import PolicyEngine
+from gateway.pdp.texts import GatewayTexts
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class PolicyInUse:
     """Statutes and agency names read against the same revision's registry."""
     duplicate_window: timedelta = timedelta(hours=24)
     """DUP_WINDOW of the same revision's parameters: the gateway computes GW-3b's facts."""
+    texts: GatewayTexts = field(kw_only=True)
+    """The legal texts the gateway adds itself, from the same revision's METADATA."""
 
 
 class ActivePolicy:

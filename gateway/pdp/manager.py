@@ -48,6 +48,7 @@ from gateway.pdp.active import ActivePolicy, PolicyInUse
 from gateway.pdp.opa import OpaPolicyEngine
 from gateway.pdp.process import LocalOpa
 from gateway.pdp.revision import policy_files, policy_revision
+from gateway.pdp.texts import load_texts
 from gateway.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -189,13 +190,21 @@ class PolicyManager:
             self._files = [
                 p.relative_to(s.policy_dir).as_posix() for p in policy_files(s.policy_dir)
             ]
+            texts = load_texts(s.opa_binary, directory)
         else:
             directory, revision, self._files = snapshot(s.policy_dir, self.snapshots_dir)
+            texts = load_texts(s.opa_binary, directory)  # refused before any OPA starts
             self._local, engine = self._launch(directory)
         self._engine = engine
         self._directory = directory
         self.active = ActivePolicy(
-            PolicyInUse(engine, revision, FactFinder.load(directory), duplicate_window(directory))
+            PolicyInUse(
+                engine,
+                revision,
+                FactFinder.load(directory),
+                duplicate_window(directory),
+                texts=texts,
+            )
         )
         self.status = PolicyStatus(active_revision=revision, activated_at=self._clock.now())
         if self._local is not None:
@@ -282,13 +291,16 @@ class PolicyManager:
             try:
                 check_policy(self._settings.opa_binary, directory)
                 facts = FactFinder.load(directory)  # an ambiguous alias refuses the change
+                texts = load_texts(self._settings.opa_binary, directory)  # so does a missing text
                 local, engine = self._launch(directory)
             except Exception as exc:
                 status.last_attempt_ok = False
                 status.last_error = str(exc)
                 log.warning("policy.rejected", revision=revision, error=str(exc)[:2000])
                 return False
-            self.active.swap(PolicyInUse(engine, revision, facts, duplicate_window(directory)))
+            self.active.swap(
+                PolicyInUse(engine, revision, facts, duplicate_window(directory), texts=texts)
+            )
             old_local, old_engine = self._local, self._engine
             self._local, self._engine, self._files = local, engine, files
             self._directory = directory

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -47,6 +47,49 @@ def _row(r: object) -> StoredLookup:
         created_at=m["created_at"],
         subjects_digest=m["subjects_digest"],
     )
+
+
+def store_answer(conn: Connection, row: StoredLookup, reviews: Sequence[ReviewRow] = ()) -> None:
+    """Store the answer and queue its pending subjects, in the caller's transaction.
+
+    The caller is the decision leaf's own transaction (a companion of
+    :meth:`gateway.audit.log.DecisionLog.append`), so that the log never holds a
+    decision whose answer was not stored.
+    """
+    try:
+        add_pending(conn, list(reviews))
+        conn.execute(
+            insert(_lookup).values(
+                decision_id=row.decision_id,
+                request_id=row.request_id,
+                agency_id=row.agency_id,
+                payload_sha256=row.payload_sha256,
+                status=row.status,
+                response_json=row.response_json,
+                created_at=row.created_at,
+                subjects_digest=row.subjects_digest,
+            )
+        )
+    except SQLAlchemyError as exc:
+        raise DatastoreUnavailableError("the answer could not be stored") from exc
+
+
+def read_answer(conn: Connection, decision_id: str) -> StoredLookup | None:
+    """The stored answer, read in the caller's transaction (a review settling it)."""
+    r = conn.execute(select(_lookup).where(_lookup.c.decision_id == decision_id)).first()
+    return _row(r) if r else None
+
+
+def update_answer(conn: Connection, decision_id: str, *, response_json: str, status: str) -> None:
+    """Replace the stored answer after a review settled one of its subjects."""
+    try:
+        conn.execute(
+            update(_lookup)
+            .where(_lookup.c.decision_id == decision_id)
+            .values(response_json=response_json, status=status)
+        )
+    except SQLAlchemyError as exc:
+        raise DatastoreUnavailableError("the settled answer could not be stored") from exc
 
 
 class LookupStore:
@@ -98,26 +141,6 @@ class LookupStore:
         with self._read() as conn:
             r = conn.execute(select(_lookup).where(_lookup.c.decision_id == decision_id)).first()
         return _row(r) if r else None
-
-    def save(self, row: StoredLookup, reviews: Sequence[ReviewRow] = ()) -> None:
-        """Store the answer and queue its pending subjects, in one transaction."""
-        try:
-            with write_transaction(self._engine) as conn:
-                add_pending(conn, list(reviews))
-                conn.execute(
-                    insert(_lookup).values(
-                        decision_id=row.decision_id,
-                        request_id=row.request_id,
-                        agency_id=row.agency_id,
-                        payload_sha256=row.payload_sha256,
-                        status=row.status,
-                        response_json=row.response_json,
-                        created_at=row.created_at,
-                        subjects_digest=row.subjects_digest,
-                    )
-                )
-        except SQLAlchemyError as exc:
-            raise DatastoreUnavailableError("the answer could not be stored") from exc
 
     def _read(self) -> Connection:
         try:

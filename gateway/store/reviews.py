@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from gateway.store.models import LOOKUP, REVIEW_ITEM
+from gateway.store.models import REVIEW_ITEM
 
 
 @dataclass(frozen=True)
@@ -99,10 +99,12 @@ def settle(
     officer: str,
     at: datetime,
     log_index: int,
-    response_json: str,
-    lookup_status: str,
 ) -> bool:
-    """Record the officer's outcome and the agency's updated answer; False if already settled."""
+    """Record the officer's outcome on a pending row; False if it was settled already.
+
+    Runs in the review leaf's transaction (``gateway.reviews``), which also updates
+    the agency's stored answer.
+    """
     t = REVIEW_ITEM
     done = conn.execute(
         update(t)
@@ -113,11 +115,4 @@ def settle(
         )
         .values(status=status, officer=officer, decided_at=at, log_index=log_index)
     )
-    if done.rowcount != 1:
-        return False
-    conn.execute(
-        update(LOOKUP)
-        .where(LOOKUP.c.decision_id == item.decision_id)
-        .values(response_json=response_json, status=lookup_status)
-    )
-    return True
+    return int(done.rowcount) == 1

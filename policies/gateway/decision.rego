@@ -119,6 +119,18 @@ _no_basis := lib.finding(rego.metadata.rule())
 _uniform_denial := lib.finding(rego.metadata.rule())
 
 # METADATA
+# title: Released after a disclosure officer's review
+# description: >-
+#   Never decided here: the reason the gateway adds to a subject this policy
+#   sent to review once a disclosure officer approves its release.
+# custom:
+#   rule_id: REVIEW-APPROVED
+#   outcome: ALLOW
+#   citation: §6103(p)(3)(A); disclosure officer review
+#   message: Approved by a disclosure officer after review.
+review_approved := lib.finding(rego.metadata.rule())
+
+# METADATA
 # title: The decision for one subject
 # description: >-
 #   visible: findings decided from the requester's own facts (and 6103-A),

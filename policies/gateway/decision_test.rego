@@ -46,6 +46,16 @@ _pen3 := {
 	"message": "Civil damages ≥ $1,000 per act; good-faith-interpretation defense.",
 }
 
+# The reason the gateway adds when an officer approves a subject is the policy's own text.
+test_review_approval_reason_is_written_by_the_policy if {
+	gateway.review_approved == {
+		"rule": "REVIEW-APPROVED",
+		"outcome": "ALLOW",
+		"citation": "§6103(p)(3)(A); disclosure officer review",
+		"message": "Approved by a disclosure officer after review.",
+	}
+}
+
 # PEN tags: what is at stake when nothing is released and no record was inspected.
 test_deny_pen_tags_absent_without_release_or_inspection if {
 	request := tk.patched(tk.fbi_i2, [

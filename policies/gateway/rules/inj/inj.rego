@@ -143,7 +143,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   rule_id: INJ-0
 #   outcome: OBLIGATION
 #   citation: CTR v. IRS, No. 1:25-cv-00457 (D.D.C., Sept. 2025 orders)
-obligations contains "COURT_NOTICE" if _inj0
+obligations contains court_notice if _inj0
 
 # METADATA
 # title: Advance notice to the court of a DHS disclosure deemed lawful
@@ -151,7 +151,19 @@ obligations contains "COURT_NOTICE" if _inj0
 #   rule_id: INJ-3
 #   outcome: OBLIGATION
 #   citation: CTR v. IRS PI (notice requirement per Bloomberg Tax) [UNCONFIRMED]
-obligations contains "COURT_NOTICE" if _inj3
+obligations contains court_notice if _inj3
+
+# METADATA
+# title: The court notice a disclosure officer is shown
+# description: >-
+#   The obligation INJ-0 and INJ-3 attach; the gateway shows its message to the
+#   disclosure officer who reviews the subject, before any release.
+# custom:
+#   rule_id: COURT_NOTICE
+#   outcome: OBLIGATION
+#   citation: CTR v. IRS, No. 1:25-cv-00457 (D.D.C.)
+#   message: "Court notice required: file advance notice with the court (CTR v. IRS, D.D.C. No. 1:25-cv-00457) and obtain counsel sign-off before any release."
+court_notice := "COURT_NOTICE"
 
 # METADATA
 # title: A registry order is in force at decision time
