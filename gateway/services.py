@@ -26,7 +26,8 @@ from gateway.pep import LookupPipeline, PipelineLimits
 from gateway.reviews import ReviewService
 from gateway.settings import Settings
 from gateway.store.db import make_engine, migrate
-from gateway.store.lookups import LookupStore, SqlReplayGuard
+from gateway.store.lookups import LookupStore
+from gateway.store.token_uses import SqlTokenUses
 
 
 @dataclass
@@ -70,7 +71,7 @@ def build_services(
     verifier = TokenVerifier(
         keys=keys,
         registry=registry,
-        replay=SqlReplayGuard(engine),
+        replay=SqlTokenUses(engine),
         audience=settings.audience,
         max_lifetime_seconds=settings.token_max_lifetime_seconds,
         leeway_seconds=settings.clock_skew_seconds,

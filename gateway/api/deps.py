@@ -1,13 +1,17 @@
-"""Request dependencies: the services container and the authenticated principal."""
+"""Request dependencies: the services container and the authenticated principal.
+
+Authorization is not here: every route names the permission it needs through
+:func:`gateway.api.authz.require`.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gateway.auth.tokens import AgencyPrincipal, Principal
-from gateway.errors import ForbiddenError
+from gateway.auth.tokens import Principal, token_use
 from gateway.services import Services
 
 
@@ -19,17 +23,30 @@ def services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services)]
 
 
-def principal(svc: ServicesDep, authorization: Annotated[str | None, Header()] = None) -> Principal:
-    return svc.verifier.verify(authorization, svc.clock.now())
+bearer_scheme = HTTPBearer(
+    scheme_name="bearer",
+    bearerFormat="JWT",
+    description=(
+        "An Ed25519-signed JWT (EdDSA): an agency official's token signed with the agency's"
+        " registered key, or a staff token signed by the gateway. Read-only calls (GET, HEAD)"
+        " accept one token until it expires; a state-changing call needs a token never used"
+        " before, and spends it."
+    ),
+    auto_error=False,
+)
+"""Declares the bearer scheme in the OpenAPI document; the header itself is checked by
+:class:`~gateway.auth.tokens.TokenVerifier`, so a missing or malformed one is a 401 problem
+document like every other identity failure, not FastAPI's own 403."""
+
+
+def principal(
+    request: Request,
+    svc: ServicesDep,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    use = token_use(request.method)
+    return svc.verifier.verify(request.headers.get("authorization"), svc.clock.now(), use)
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]
-
-
-def agency_principal(p: PrincipalDep) -> AgencyPrincipal:
-    if not isinstance(p, AgencyPrincipal):
-        raise ForbiddenError("this endpoint is for requesting agencies")
-    return p
-
-
-AgencyDep = Annotated[AgencyPrincipal, Depends(agency_principal)]
+"""Who the caller is; what the caller may do is :mod:`gateway.api.authz`'s question."""

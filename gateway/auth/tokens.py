@@ -12,7 +12,19 @@ token. The checks, in order:
    nor ``nbf`` (optional) is later than now plus the configured clock skew — a
    token minted for later use must not work early;
 4. ``sub`` is an official of that agency in the registry (agency tokens);
-5. ``jti`` has not been seen before (recorded until the token expires).
+5. the ``jti`` allows this use (recorded until the token expires): a token's
+   first use fixes what it is for. First used on a read-only call (``GET``,
+   ``HEAD``), it is a *read token*: any number of read-only calls until it
+   expires, and never a state-changing one. First used on a state-changing
+   call (``POST``, ``PUT``, ``PATCH``, ``DELETE``, anything else), it is spent
+   by that call: nothing more, not even a read.
+
+Why reads may repeat but never turn into writes: a read token is presented
+many times (a review queue polled, an auditor walking proofs and entries), so
+it is the token most likely to leak. Whoever holds a leaked one can read what
+its holder could read until it expires (at most the configured lifetime) but
+cannot ask for a disclosure, approve a review or record a court order. A token
+that made a state-changing call is worth nothing to a thief afterwards.
 """
 
 from __future__ import annotations
@@ -27,6 +39,11 @@ import jwt
 from gateway.auth.keys import GATEWAY_KEY_NAME, KeyNotFoundError, KeyStore
 from gateway.auth.registry import Agency, Official, Registry
 from gateway.errors import UnauthenticatedError
+
+TokenUse = Literal["read", "write"]
+"""``read``: a read-only call (``GET``, ``HEAD``); ``write``: every other method."""
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 
 StaffRole = Literal["auditor", "disclosure_officer", "operator", "court_liaison"]
 STAFF_ROLES: tuple[StaffRole, ...] = ("auditor", "disclosure_officer", "operator", "court_liaison")
@@ -54,9 +71,18 @@ class StaffPrincipal:
 Principal = AgencyPrincipal | StaffPrincipal
 
 
+def token_use(method: str) -> TokenUse:
+    """What a call with this HTTP method does to a token: only the safe methods of RFC
+    9110 §9.2.1 that the gateway serves are reads; anything else spends the token."""
+    return "read" if method.upper() in READ_ONLY_METHODS else "write"
+
+
 class ReplayGuard(Protocol):
-    def remember(self, jti: str, issuer: str, expires_at: datetime) -> bool:
-        """Record ``jti``; False if it was already recorded (a replay)."""
+    def first_use(
+        self, jti: str, issuer: str, expires_at: datetime, use: TokenUse
+    ) -> TokenUse | None:
+        """Record ``use`` of ``jti`` if it is the first, atomically; return the use it was
+        first recorded with before this call, or None if this call is the first use."""
         ...
 
 
@@ -106,7 +132,11 @@ class TokenVerifier:
         """Authenticate against a newly activated registry from the next request on."""
         self._registry = registry
 
-    def verify(self, authorization: str | None, now: datetime) -> Principal:
+    def verify(
+        self, authorization: str | None, now: datetime, use: TokenUse = "write"
+    ) -> Principal:
+        """The principal, or :class:`UnauthenticatedError`. ``use`` defaults to the strict
+        one: a caller that does not say the call is read-only spends the token."""
         token = _bearer(authorization)
         # 1. issuer and algorithm, read before the signature is trusted only to pick the key
         try:
@@ -167,9 +197,14 @@ class TokenVerifier:
         principal = self._principal(issuer, sub, jti, claims)
         # 5. replay, last: a token that fails any other check does not burn its jti
         expires_at = datetime.fromtimestamp(exp, tz=now.tzinfo)
-        if not self._replay.remember(jti, issuer, expires_at):
-            raise UnauthenticatedError("token has already been used (replayed jti)")
-        return principal
+        first = self._replay.first_use(jti, issuer, expires_at, use)
+        if first is None or (first == "read" and use == "read"):
+            return principal
+        if first == "read":
+            raise UnauthenticatedError(
+                "token was used for reading; a state-changing call needs a fresh token"
+            )
+        raise UnauthenticatedError("token has already been used (replayed jti)")
 
     def _principal(self, issuer: str, sub: str, jti: str, claims: dict[str, Any]) -> Principal:
         # 4. who the subject is comes from the registry (or the staff role claim)

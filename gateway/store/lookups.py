@@ -1,4 +1,4 @@
-"""Operational memory of the gateway: answered lookups and seen token ids.
+"""Operational memory of the gateway: answered lookups (token ids: ``token_uses``).
 
 Unlike the decision log these rows are mutable (a review later settles a
 pending subject) and hold the agency's answer so that it can fetch it again.
@@ -8,19 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.errors import DatastoreUnavailableError
-from gateway.store.db import write_transaction
 from gateway.store.models import SQLModel
 from gateway.store.reviews import ReviewRow, add_pending
 
 _lookup = SQLModel.metadata.tables["lookup"]
-_seen = SQLModel.metadata.tables["seen_token"]
 
 
 @dataclass(frozen=True)
@@ -147,27 +145,3 @@ class LookupStore:
             return self._engine.connect()
         except SQLAlchemyError as exc:
             raise DatastoreUnavailableError("the datastore cannot be read") from exc
-
-
-class SqlReplayGuard:
-    """Remembers token ids until they expire; a second use of one is refused."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    def remember(self, jti: str, issuer: str, expires_at: datetime) -> bool:
-        try:
-            with write_transaction(self._engine) as conn:
-                conn.execute(
-                    insert(_seen).values(jti=jti, agency_or_issuer=issuer, expires_at=expires_at)
-                )
-        except IntegrityError:
-            return False
-        except SQLAlchemyError as exc:
-            raise DatastoreUnavailableError("token replay memory is unavailable") from exc
-        return True
-
-    def forget_expired(self, now: datetime, grace: timedelta = timedelta(minutes=5)) -> int:
-        with write_transaction(self._engine) as conn:
-            result = conn.execute(delete(_seen).where(_seen.c.expires_at < now - grace))
-        return int(result.rowcount)

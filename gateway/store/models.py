@@ -15,8 +15,9 @@ Taxpayer tables (read by the enforcement pipeline, written by seed and import):
 Gateway operational tables (written by the gateway itself):
 
 * ``lookup``: one row per decided request, updated by review.
-* ``seen_token``: JWT ids already used; inserting a known ``jti`` raises
-  ``IntegrityError``, which is how replay is refused.
+* ``seen_token``: JWT ids already used and what each was first used for
+  (``first_use``: ``read`` or ``write``); inserting a known ``jti`` raises
+  ``IntegrityError``, which is how two first uses of one token are told apart.
 
 The decision log's tables (``log_entry``, ``log_node``, ``log_checkpoint``) are
 the log's own, in :mod:`gateway.audit.tables`; the store does not import the log.
@@ -138,6 +139,11 @@ class SeenToken(SQLModel, table=True):
     jti: str = Field(primary_key=True)
     agency_or_issuer: str
     expires_at: datetime = Field(sa_column=Column(AwareDateTime, nullable=False))
+    first_use: str = Field(
+        default="write",
+        sa_column=Column(String, nullable=False, server_default="write"),
+    )
+    """``read`` or ``write``: what the token's first use fixed it for (migration v0006)."""
 
 
 def _table(name: str) -> Table:

@@ -10,7 +10,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.auth.keys import GATEWAY_KEY_NAME, KeyStore
 from gateway.auth.registry import Agency, Official, Registry
-from gateway.auth.tokens import AgencyPrincipal, StaffPrincipal, TokenVerifier, mint_token
+from gateway.auth.tokens import (
+    AgencyPrincipal,
+    StaffPrincipal,
+    TokenUse,
+    TokenVerifier,
+    mint_token,
+    token_use,
+)
 from gateway.errors import UnauthenticatedError
 
 NOW = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
@@ -18,14 +25,19 @@ AUD = "taxpayer-gateway"
 
 
 class MemoryReplay:
-    def __init__(self) -> None:
-        self.seen: set[str] = set()
+    """The replay memory's contract (first use recorded once, never changed), in a dict;
+    the database's is tested in tests/unit/store/test_token_uses.py."""
 
-    def remember(self, jti: str, issuer: str, expires_at: datetime) -> bool:
-        if jti in self.seen:
-            return False
-        self.seen.add(jti)
-        return True
+    def __init__(self) -> None:
+        self.seen: dict[str, TokenUse] = {}
+
+    def first_use(
+        self, jti: str, issuer: str, expires_at: datetime, use: TokenUse
+    ) -> TokenUse | None:
+        first = self.seen.get(jti)
+        if first is None:
+            self.seen[jti] = use
+        return first
 
 
 @pytest.fixture
@@ -100,6 +112,75 @@ def test_replayed_jti_is_refused(keys: KeyStore, verifier: TokenVerifier) -> Non
     verifier.verify(f"Bearer {tok}", NOW)
     with pytest.raises(UnauthenticatedError, match="replayed"):
         verifier.verify(f"Bearer {tok}", NOW)
+
+
+def test_a_read_token_is_accepted_for_every_read_until_it_expires(
+    keys: KeyStore, verifier: TokenVerifier
+) -> None:
+    tok = _mint(keys, lifetime=timedelta(minutes=10))
+    for minutes in (0, 1, 9):
+        p = verifier.verify(f"Bearer {tok}", NOW + timedelta(minutes=minutes), "read")
+        assert isinstance(p, AgencyPrincipal)
+    with pytest.raises(UnauthenticatedError, match="expired"):
+        verifier.verify(f"Bearer {tok}", NOW + timedelta(minutes=11), "read")
+
+
+def test_a_token_used_for_reading_cannot_change_state(
+    keys: KeyStore, verifier: TokenVerifier
+) -> None:
+    tok = _mint(keys)
+    verifier.verify(f"Bearer {tok}", NOW, "read")
+    with pytest.raises(UnauthenticatedError, match="used for reading"):
+        verifier.verify(f"Bearer {tok}", NOW, "write")
+    # and the refused write did not turn it into something else: reads still work
+    verifier.verify(f"Bearer {tok}", NOW, "read")
+
+
+def test_a_token_spent_by_a_state_changing_call_cannot_read_either(
+    keys: KeyStore, verifier: TokenVerifier
+) -> None:
+    tok = _mint(keys)
+    verifier.verify(f"Bearer {tok}", NOW, "write")
+    with pytest.raises(UnauthenticatedError, match="replayed"):
+        verifier.verify(f"Bearer {tok}", NOW, "read")
+
+
+def test_a_call_that_does_not_say_it_reads_spends_the_token(
+    keys: KeyStore, verifier: TokenVerifier
+) -> None:
+    tok = _mint(keys)
+    verifier.verify(f"Bearer {tok}", NOW)
+    with pytest.raises(UnauthenticatedError, match="replayed"):
+        verifier.verify(f"Bearer {tok}", NOW, "read")
+
+
+def test_a_read_token_is_still_checked_in_full_on_every_use(
+    keys: KeyStore, verifier: TokenVerifier, registry: Registry
+) -> None:
+    tok = _mint(keys)
+    verifier.verify(f"Bearer {tok}", NOW, "read")
+    # the official leaves the registry: the same token is refused on its next read
+    officials = {k: v for k, v in registry.officials.items() if k != "fbi-director"}
+    verifier.use_registry(Registry(agencies=registry.agencies, officials=officials))
+    with pytest.raises(UnauthenticatedError, match="not a registered official"):
+        verifier.verify(f"Bearer {tok}", NOW, "read")
+
+
+@pytest.mark.parametrize(
+    ("method", "use"),
+    [
+        ("GET", "read"),
+        ("HEAD", "read"),
+        ("get", "read"),
+        ("POST", "write"),
+        ("PUT", "write"),
+        ("PATCH", "write"),
+        ("DELETE", "write"),
+        ("OPTIONS", "write"),
+    ],
+)
+def test_only_get_and_head_are_reads(method: str, use: TokenUse) -> None:
+    assert token_use(method) == use
 
 
 def test_token_signed_by_another_key_is_forged(keys: KeyStore, verifier: TokenVerifier) -> None:
