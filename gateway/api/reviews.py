@@ -16,11 +16,6 @@ from gateway.store.reviews import ReviewRow
 
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
 
-COURT_NOTICE_TEXT = (
-    "Court notice required: file advance notice with the court (CTR v. IRS, D.D.C. "
-    "No. 1:25-cv-00457) and obtain counsel sign-off before any release."
-)
-
 
 class ReviewAction(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -29,8 +24,7 @@ class ReviewAction(BaseModel):
     note: Annotated[str, Field(min_length=1, max_length=4000)]
 
 
-def _view(item: ReviewRow) -> dict[str, Any]:
-    notices = [COURT_NOTICE_TEXT] if "COURT_NOTICE" in item.obligations else []
+def _view(item: ReviewRow, notices: list[str]) -> dict[str, Any]:
     return {
         "decision_id": item.decision_id,
         "ref": item.ref,
@@ -55,7 +49,7 @@ async def list_queue(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
     items = await run_in_threadpool(svc.reviews.queue, status, limit)
-    return {"items": [_view(i) for i in items]}
+    return {"items": [_view(i, svc.reviews.court_notices(i)) for i in items]}
 
 
 @router.post("/{decision_id}/{ref}")
