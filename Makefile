@@ -11,6 +11,7 @@ export GATEWAY_OPA_BINARY := $(CURDIR)/$(OPA)
 .PHONY: setup run test lint policy-check pytest mutation-subset soak mutation clean
 
 setup: .venv/.synced $(OPA)
+	scripts/ensure-chromium.sh
 	uv run gateway keys init
 	uv run gateway seed --taxpayers $(DEMO_TAXPAYERS) --if-empty
 

@@ -14,16 +14,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from gateway.api import audit, court_orders, health, lookups, policy, reviews
 from gateway.api import log as log_api
 from gateway.api.middleware import RequestLogMiddleware
+from gateway.api.openapi import DOCS_ASSETS_URL, SWAGGER_UI_PARAMETERS, install_openapi
 from gateway.api.problems import install_problem_handlers
 from gateway.api.wire import WireHygieneMiddleware
 from gateway.logging import configure_logging
 from gateway.pdp.manager import PolicyManager
 from gateway.services import build_services, make_clock
 from gateway.settings import Settings
+from gateway.web.pages import install_pages
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -51,16 +54,20 @@ def create_app(settings: Settings) -> FastAPI:
                 services.checkpoint_publisher.stop()
                 services.engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI from the fastapi-offline package's files, served here: /docs needs no CDN.
+    app = FastAPIOffline(
         title="Taxpayer data-sharing gateway",
         version="1",
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        static_url=DOCS_ASSETS_URL,
+        swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
     )
     install_problem_handlers(app)
+    install_openapi(app, settings)
     # The last one added runs first: the size cap bounds what the hygiene gate buffers.
-    app.add_middleware(WireHygieneMiddleware)
+    app.add_middleware(WireHygieneMiddleware, form_paths=("/audit/",))
     app.add_middleware(RequestLogMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(lookups.router)
@@ -69,4 +76,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(policy.router)
     app.include_router(log_api.router)
     app.include_router(audit.router)
+    install_pages(app, settings)
     return app

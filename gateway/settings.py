@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     readiness_min_free_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     """``/readyz`` is false while the SQLite database's file system has less free space:
     a rolled-back probe write cannot see a full disk, the next append would. 0: no check."""
+    audit_session_minutes: int = Field(default=15, gt=0, le=60)
+    """Lifetime of an auditor's browser session on the ``/audit/`` pages, from sign-in."""
 
     @property
     def resolved_database_url(self) -> str:

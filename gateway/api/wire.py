@@ -26,6 +26,7 @@ import math
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -221,15 +222,36 @@ def body_refusal(content_types: list[str], body: bytes) -> WireRefusal | None:
     return None
 
 
+def form_refusal(content_types: list[str], body: bytes) -> WireRefusal | None:
+    """The same hygiene for an HTML form (the ``/audit/`` pages): urlencoded UTF-8
+    only, no key twice, no control or format character in any key or value."""
+    media = content_types[0].split(";")[0].strip().lower() if len(content_types) == 1 else ""
+    if media != "application/x-www-form-urlencoded":
+        return _unsupported("a form must be sent as application/x-www-form-urlencoded")
+    try:
+        pairs = parse_qsl(
+            body.decode("ascii"), keep_blank_values=True, strict_parsing=True, errors="strict"
+        )
+    except (UnicodeDecodeError, ValueError):
+        return _invalid("the form is not valid urlencoded UTF-8")
+    if len({k for k, _ in pairs}) != len(pairs):
+        return _invalid("the form sends a field more than once")
+    if any(_refused_character(k + v) is not None for k, v in pairs):
+        return _invalid("a form field holds a control or format character")
+    return None
+
+
 class WireHygieneMiddleware:
     """Reads the whole body, refuses it (415/422) or hands exactly those bytes on.
 
     It must sit inside :class:`~gateway.api.middleware.RequestLogMiddleware`, whose
-    size cap bounds what is buffered here.
+    size cap bounds what is buffered here. Under ``form_paths`` (the browser pages)
+    a body is an HTML form instead of JSON, held to :func:`form_refusal`.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, form_paths: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.form_paths = form_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -250,7 +272,8 @@ class WireHygieneMiddleware:
             content_types = [
                 v.decode("latin-1") for k, v in scope.get("headers") or [] if k == b"content-type"
             ]
-            refused = body_refusal(content_types, body)
+            is_form = str(scope.get("path", "")).startswith(self.form_paths)
+            refused = (form_refusal if is_form else body_refusal)(content_types, body)
             if refused is not None:
                 await refused.send(scope, receive, send)
                 return
