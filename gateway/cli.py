@@ -136,8 +136,7 @@ def token(
                 lifetime=timedelta(minutes=minutes),
                 role=role,
             )
-        else:
-            assert agency is not None
+        elif agency is not None:
             registry = Registry.load(settings.policy_dir)
             if official is None:
                 candidates = [
@@ -156,6 +155,8 @@ def token(
                 now=clock.now(),
                 lifetime=timedelta(minutes=minutes),
             )
+        else:  # ruled out above; said again so that no path reaches `tok` unset
+            raise typer.BadParameter("give either --agency with --official, or --role")
     except KeyNotFoundError as exc:
         err.print(f"no key for {exc.args[0]!r}; run `gateway keys init`")
         raise typer.Exit(1) from exc

@@ -15,14 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from gateway.audit.sealing import AuditKeys
+from gateway.outcomes import SUBJECT_OUTCOME
 from gateway.pdp.opa import PolicyEngine
-
-WIRE_OUTCOME = {
-    "ALLOW": "disclosed",
-    "ALLOW_WITH_REDACTION": "disclosed",
-    "REQUIRE_HUMAN_REVIEW": "pending_review",
-    "DENY": "denied",
-}
 
 
 @dataclass(frozen=True)
@@ -75,7 +69,7 @@ def replay(
             subjects += 1
             was_rules = set(record["rules"]) | set(old["rules"])
             now_rules = request_rules | {f.rule for f in fresh.findings}
-            now = WIRE_OUTCOME[fresh.outcome]
+            now = SUBJECT_OUTCOME[fresh.outcome]
             if now != old["outcome"] or was_rules != now_rules:
                 changes.append(
                     SubjectChange(
