@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Date, and_, case, cast, exists, func, literal_column, or_, select
@@ -231,7 +231,7 @@ def per_day(conn: Connection, since: datetime, until: datetime) -> list[DayCount
         d = when if isinstance(when, date) else date.fromisoformat(str(when))
         counts.setdefault(d, {})[str(outcome)] = int(n)
     first = since.astimezone(UTC).date()
-    last = until.astimezone(UTC).date()
+    last = (until.astimezone(UTC) - timedelta(microseconds=1)).date()  # until is exclusive
     days: list[DayCount] = []
     current = first
     while current <= last and len(days) < 3660:

@@ -292,3 +292,27 @@ def test_every_call_is_recorded_before_it_answers(
     search, decision = _access_leaves(client)
     assert search["filters"]["rule"] == "INJ-1"
     assert decision["decision_id"] == work.allowed
+
+
+def test_dashboard_counts_days_rules_denials_and_the_backlog(
+    client: TestClient, tokens: Tokens, work: Workload
+) -> None:
+    from gateway.auditing.views import Viewer
+
+    now = datetime.now(UTC)
+    board = _services(client).audit.dashboard(
+        Viewer("test-staff", "auditor", "pages"), now - timedelta(days=2), now + timedelta(hours=1)
+    )
+    assert len(board.per_day) >= 3
+    today = next(d for d in board.per_day if d.day == now.date())
+    assert today.outcomes == {
+        "allowed": 2,
+        "partially_allowed": 0,
+        "pending_review": 1,
+        "denied": 2,
+    }
+    assert {c.key: c.denied for c in board.denials_by_agency} == {"DOJ-FBI": 1, "DHS-ICE-HSI": 1}
+    assert "6103-I2-2" in {c.key for c in board.top_rules}
+    assert board.backlog.pending == 1
+    assert board.backlog.oldest_age_seconds is not None
+    assert [a["action"] for a in _access_leaves(client)] == ["dashboard"]
