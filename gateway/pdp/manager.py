@@ -191,10 +191,11 @@ class PolicyManager:
                 p.relative_to(s.policy_dir).as_posix() for p in policy_files(s.policy_dir)
             ]
             texts = load_texts(s.opa_binary, directory)
+            smoke_test(engine, directory)
         else:
             directory, revision, self._files = snapshot(s.policy_dir, self.snapshots_dir)
             texts = load_texts(s.opa_binary, directory)  # refused before any OPA starts
-            self._local, engine = self._launch(directory)
+            self._local, engine = self._launch_checked(directory)
         self._engine = engine
         self._directory = directory
         self.active = ActivePolicy(
@@ -276,6 +277,17 @@ class PolicyManager:
         local.start()
         return local, OpaPolicyEngine(local.url, timeout_seconds=s.opa_timeout_seconds)
 
+    def _launch_checked(self, directory: Path) -> tuple[LocalOpa, OpaPolicyEngine]:
+        """:meth:`_launch`, then the smoke decisions; an OPA that fails them is stopped."""
+        local, engine = self._launch(directory)
+        try:
+            smoke_test(engine, directory)
+        except BaseException:
+            engine.close()
+            local.stop()
+            raise
+        return local, engine
+
     def reload_if_changed(self) -> bool:
         """Check and activate ``policies/`` if its revision changed; True if it did."""
         if self._settings.opa_url is not None or self.active is None or self.status is None:
@@ -292,7 +304,7 @@ class PolicyManager:
                 check_policy(self._settings.opa_binary, directory)
                 facts = FactFinder.load(directory)  # an ambiguous alias refuses the change
                 texts = load_texts(self._settings.opa_binary, directory)  # so does a missing text
-                local, engine = self._launch(directory)
+                local, engine = self._launch_checked(directory)  # live data, decided
             except Exception as exc:
                 status.last_attempt_ok = False
                 status.last_error = str(exc)

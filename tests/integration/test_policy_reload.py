@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.audit.log import DecisionLog
-from gateway.pdp.manager import SNAPSHOTS_KEPT, PolicyManager, prune_snapshots
+from gateway.pdp.manager import (
+    SNAPSHOTS_KEPT,
+    PolicyCheckFailedError,
+    PolicyManager,
+    prune_snapshots,
+)
 from gateway.settings import Settings
 from tests import scenarios as sc
 from tests.conftest import POLICY_DIR
@@ -139,6 +145,53 @@ def test_policy_whose_own_tests_fail_is_refused(
     assert _manager(client).reload_if_changed() is False
     status = client.get("/v1/policy", headers=Tokens(settings).staff("operator")).json()
     assert "opa test failed" in status["last_change"]["error"]
+
+
+def _remand_with_an_unfinished_rule(policy_dir: Path) -> None:
+    """A change ``opa check`` and ``opa test`` pass, whose live decisions are malformed.
+
+    The Rego tests decide against a fixture copy of the court-order registry, so a
+    rule that fires only on the live registry's state is never seen by them: here
+    an operator's half-written rule for a "REMANDED" status (a penalty with no
+    citation or message) and the registry edit that sets it.
+    """
+    with (policy_dir / "gateway" / "decision.rego").open("a") as rego:
+        rego.write(
+            "\n# METADATA\n# title: A remanded injunction (unfinished)\n"
+            'penalties contains {"rule": "INJ-REMAND"} if '
+            'data.registry.court_orders["CTR-PI"].status == "REMANDED"\n'
+        )
+    path = policy_dir / "registry" / "court_orders" / "data.json"
+    orders = json.loads(path.read_text())
+    orders["CTR-PI"]["status"] = "REMANDED"
+    path.write_text(json.dumps(orders, indent=2))
+
+
+def test_a_change_that_passes_opa_test_but_breaks_live_decisions_is_refused(
+    client: TestClient, settings: Settings, policy_dir: Path, opa_binary: Path
+) -> None:
+    before = _ice_s02(client, settings)
+    _remand_with_an_unfinished_rule(policy_dir)
+    for args in (["check", "--strict"], ["test"]):  # the checks alone would let it through
+        done = subprocess.run([str(opa_binary), *args, str(policy_dir)], capture_output=True)
+        assert done.returncode == 0, done.stdout
+    assert _manager(client).reload_if_changed() is False
+    after = _ice_s02(client, settings)
+    assert after["policy_revision"] == before["policy_revision"]
+    assert after["outcome"] == before["outcome"] == "denied"
+    status = client.get("/v1/policy", headers=Tokens(settings).staff("operator")).json()
+    assert status["active_revision"] == before["policy_revision"]
+    assert status["last_change"]["accepted"] is False
+    assert "is not usable" in status["last_change"]["error"]
+
+
+def test_the_gateway_does_not_start_on_a_policy_whose_live_decisions_are_malformed(
+    tmp_path: Path, policy_dir: Path, opa_binary: Path
+) -> None:
+    _remand_with_an_unfinished_rule(policy_dir)
+    settings = _settings(tmp_path, policy_dir, opa_binary, interval=0)
+    with pytest.raises(PolicyCheckFailedError, match="is not usable"), running_gateway(settings):
+        pass
 
 
 def test_an_alias_that_makes_two_agencies_one_name_is_refused(
