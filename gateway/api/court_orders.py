@@ -17,7 +17,8 @@ from pydantic import ValidationError
 
 from gateway.api.authz import require, require_staff
 from gateway.api.deps import ServicesDep
-from gateway.api.problems import problem
+from gateway.api.openapi import json_body
+from gateway.api.problems import problem, problem_responses
 from gateway.api.schemas import CourtOrderRecording
 from gateway.auth.permissions import Permission
 from gateway.auth.tokens import StaffPrincipal
@@ -77,7 +78,12 @@ def _invalid(exc: ValidationError) -> JSONResponse:
     )
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    openapi_extra=json_body(CourtOrderRecording, "The order as verified on the court's docket."),
+    responses=problem_responses(409),  # a version that conflicts with the registry
+)
 async def record_order(request: Request, svc: ServicesDep, who: RecorderDep) -> JSONResponse:
     # Parsed from the raw JSON, as lookups are: the strict model reads RFC 3339 instants
     # only from JSON text, and the role is checked (dependency) before the body is read.

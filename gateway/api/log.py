@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from gateway.api.authz import require
 from gateway.api.deps import ServicesDep
+from gateway.api.problems import problem_responses
 from gateway.auth.permissions import Permission
 from gateway.errors import InvalidRequestError, NotFoundError
 
@@ -98,6 +99,7 @@ async def publish_checkpoint(svc: ServicesDep) -> PlainTextResponse:
     "/proofs/inclusion",
     response_model=InclusionProof,
     dependencies=[Depends(require(Permission.LOG_READ))],
+    responses=problem_responses(404),  # a tree size the log has not reached
 )
 async def inclusion(
     svc: ServicesDep,
@@ -119,6 +121,7 @@ async def inclusion(
     "/proofs/consistency",
     response_model=ConsistencyProof,
     dependencies=[Depends(require(Permission.LOG_READ))],
+    responses=problem_responses(404),  # a tree size the log has not reached
 )
 async def consistency(
     svc: ServicesDep,

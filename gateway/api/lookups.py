@@ -12,7 +12,8 @@ from pydantic import ValidationError
 
 from gateway.api.authz import require_agency
 from gateway.api.deps import ServicesDep
-from gateway.api.problems import problem
+from gateway.api.openapi import json_body
+from gateway.api.problems import problem, problem_responses
 from gateway.api.schemas import LookupRequest, LookupResponse
 from gateway.auth.permissions import Permission
 from gateway.auth.tokens import AgencyPrincipal
@@ -35,7 +36,12 @@ def _invalid(exc: ValidationError) -> JSONResponse:
     )
 
 
-@router.post("", response_model=LookupResponse)
+@router.post(
+    "",
+    response_model=LookupResponse,
+    openapi_extra=json_body(LookupRequest, "The lookup: basis, purpose, recipients, subjects."),
+    responses=problem_responses(409),  # the request_id was used before with another body
+)
 async def create_lookup(
     request: Request,
     svc: ServicesDep,

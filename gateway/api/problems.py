@@ -1,26 +1,76 @@
-"""The one place errors become RFC 9457 problem documents (application/problem+json)."""
+"""The one place errors become RFC 9457 problem documents (application/problem+json).
+
+:class:`ProblemDocument` is the shape every one of them has, declared in the OpenAPI
+document (``gateway.api.openapi``); :func:`problem_responses` is how a route declares
+the problems only it can answer (404, 409, ...) beside its decorator.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from http import HTTPStatus
+from typing import Annotated, Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from gateway.errors import GatewayError, UnauthenticatedError
 
 PROBLEM_BASE = "https://taxpayer-gateway.example/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = structlog.get_logger(__name__)
+
+
+class ProblemLocation(BaseModel):
+    """Where a request is wrong: a path into the body or the query, never the value."""
+
+    loc: list[str]
+    msg: str
+    type: str | None = None
+
+
+class ProblemDocument(BaseModel):
+    """An RFC 9457 problem document, the body of every 4xx and 5xx answer.
+
+    Extension members may follow (RFC 9457 §3.2); ``errors`` is the one clients can
+    rely on, on 422 answers. No member ever holds taxpayer data.
+    """
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: Annotated[str, Field(json_schema_extra={"format": "uri"})]
+    title: str
+    status: Annotated[int, Field(ge=400, le=599)]
+    detail: str
+    errors: list[ProblemLocation] = Field(default_factory=list)
+
+
+PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route decorator: these statuses answer a problem document.
+
+    A route declares here the problems its own logic raises (404, 409); those that
+    authentication, authorization, body limits, validation and unavailable dependencies
+    cause on every route that has them are added by ``gateway.api.openapi``."""
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}},
+        }
+        for status in statuses
+    }
 
 
 def problem(status: int, title: str, detail: str, slug: str, **extra: Any) -> JSONResponse:
     body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def _validation_errors(errors: Any) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.authz import require, require_staff
 from gateway.api.deps import ServicesDep
+from gateway.api.problems import problem_responses
 from gateway.auth.permissions import Permission
 from gateway.auth.tokens import StaffPrincipal
 from gateway.store.reviews import ReviewRow
@@ -52,7 +53,7 @@ async def list_queue(
     return {"items": [_view(i, svc.reviews.court_notices(i)) for i in items]}
 
 
-@router.post("/{decision_id}/{ref}")
+@router.post("/{decision_id}/{ref}", responses=problem_responses(409))  # already settled
 async def act(
     decision_id: str,
     ref: str,
