@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.web.sessions import SESSION_COOKIE, SIGNIN_COOKIE
+from tests import scenarios as sc
 from tests.support import Tokens, make_settings, prepare_home, running_gateway
 
 
@@ -218,3 +219,64 @@ def test_form_bodies_are_held_to_wire_hygiene(client: TestClient) -> None:
     assert ctl.status_code == 422
     as_json = client.post("/audit/sign-in", json={"csrf_token": csrf, "token": "a"})
     assert as_json.status_code == 415
+
+
+def _lookup(client: TestClient, tokens: Tokens) -> str:
+    body = sc.fbi_i2()
+    resp = client.post(
+        "/v1/address-lookups", json=body, headers=tokens.agency("DOJ-FBI", "FBI_DIRECTOR")
+    )
+    assert resp.status_code == 200, resp.text
+    decision_id: str = resp.json()["decision_id"]
+    return decision_id
+
+
+def test_the_export_link_streams_the_search_as_csv_and_json_lines(
+    client: TestClient, tokens: Tokens
+) -> None:
+    decision_id = _lookup(client, tokens)
+    _signed_in(client, tokens)
+    csv_resp = client.get("/audit/decisions/export.csv", params={"agency": "DOJ-FBI"})
+    assert csv_resp.status_code == 200
+    assert csv_resp.headers["content-type"].startswith("text/csv")
+    assert "attachment" in csv_resp.headers["content-disposition"]
+    lines = csv_resp.text.splitlines()
+    assert lines[0].startswith("decision_id,position,log_index")
+    assert any(line.startswith(decision_id) for line in lines[1:])
+    jsonl = client.get("/audit/decisions/export.jsonl", params={"agency": "NO-SUCH"})
+    assert jsonl.status_code == 200
+    assert jsonl.text == ""
+    assert client.get("/audit/decisions/export.xlsx").status_code == 404
+
+
+def test_problems_are_html_pages_with_the_problem_status(
+    client: TestClient, tokens: Tokens
+) -> None:
+    _signed_in(client, tokens)
+    missing = client.get("/audit/decisions/00000000-0000-4000-8000-000000000000")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "<h1>Not found</h1>" in missing.text
+    bad_day = client.get("/audit/summary", params={"since": "yesterday"})
+    assert bad_day.status_code == 422
+    assert "YYYY-MM-DD" in bad_day.text
+    bad_outcome = client.get("/audit/decisions", params={"outcome": "maybe"})
+    assert bad_outcome.status_code == 422
+    assert bad_outcome.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_the_accounting_form_needs_the_csrf_token_and_answers_on_the_same_url(
+    client: TestClient, tokens: Tokens
+) -> None:
+    _lookup(client, tokens)
+    csrf = _signed_in(client, tokens)
+    refused = client.post("/audit/accounting", data={"tin": sc.RIVERA_TIN})
+    assert refused.status_code == 403
+    assert "Jordan" not in refused.text
+    shown = client.post("/audit/accounting", data={"tin": sc.RIVERA_TIN, "csrf_token": csrf})
+    assert shown.status_code == 200
+    assert str(shown.url).endswith("/audit/accounting")
+    assert "1 disclosure;" in shown.text
+    not_a_tin = client.post("/audit/accounting", data={"tin": "12345", "csrf_token": csrf})
+    assert not_a_tin.status_code == 422
+    assert "12345" not in not_a_tin.text
