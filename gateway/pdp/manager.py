@@ -15,8 +15,10 @@ seconds; when it changes:
 5. record the activation (a ``policy_activation`` leaf of the decision log, via the
    ``on_activate`` callback), then stop the old OPA.
 
-With an external OPA (``GATEWAY_OPA_URL``) the policy is deployed with that OPA
-and this module only names the revision of ``policies/`` at start-up.
+The start-up snapshot gets the same smoke decisions (step 3): the gateway does not
+start on a policy whose live decisions it could not act on. With an external OPA
+(``GATEWAY_OPA_URL``) the policy is deployed with that OPA and this module only
+names the revision of ``policies/`` at start-up.
 
 A local OPA is supervised: a thread notices within :data:`SUPERVISE_INTERVAL_SECONDS`
 that the child died (``opa.exited``, an error in the log), starts a new one on the
@@ -191,7 +193,8 @@ class PolicyManager:
                 p.relative_to(s.policy_dir).as_posix() for p in policy_files(s.policy_dir)
             ]
             texts = load_texts(s.opa_binary, directory)
-            smoke_test(engine, directory)
+            # No smoke decisions here: that OPA and its policy are deployed elsewhere, and
+            # the adapter fails closed on whatever it answers.
         else:
             directory, revision, self._files = snapshot(s.policy_dir, self.snapshots_dir)
             texts = load_texts(s.opa_binary, directory)  # refused before any OPA starts
