@@ -1,13 +1,18 @@
 """Decision-log benchmarks: group-commit appends, proofs from the database, offline verify.
 
     uv run python bench/log_bench.py [--appends N] [--threads T] [--leaves M] [--proofs K]
+                                     [--appends-only]
 
 Measures, on SQLite in a temporary directory (WAL, synchronous=FULL, so
 every commit is fsync'd):
 
 (a) append throughput: N leaves appended by T threads calling
     ``DecisionLog.append`` one leaf at a time (group commit batches them),
-    and the same with one thread for comparison;
+    and the same with one thread for comparison; then the same with each
+    leaf's stored answer written by its companion (``store_answer``, under a
+    SAVEPOINT only if one fails), as the lookup pipeline does, and with
+    each stored answer written after its leaf in a transaction of its own (as
+    before issue 8) for comparison;
 (b) a log of M leaves (default 1,000,000) built with ``append_many`` and signed
     checkpoints every 100,000 leaves; then the median latency of an inclusion
     proof (and a consistency proof) at M leaves read from the database, over K
@@ -34,6 +39,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.engine import Connection
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -41,10 +48,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from gateway.audit.checkpoint import open_note
 from gateway.audit.checkpoints import Checkpointer
 from gateway.audit.export import export_log, verify_export
-from gateway.audit.log import DecisionLog
+from gateway.audit.log import Companion, DecisionLog
 from gateway.audit.merkle import leaf_hash, verify_inclusion
 from gateway.audit.signer import NoteSigner
-from gateway.store.db import make_engine, migrate
+from gateway.store.db import make_engine, migrate, write_transaction
+from gateway.store.lookups import StoredLookup, store_answer
 
 NOW = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 _PAD = base64.b64encode(os.urandom(700)).decode()
@@ -63,15 +71,42 @@ def fresh_log(directory: Path, name: str) -> DecisionLog:
     return DecisionLog(engine)
 
 
-def bench_appends(directory: Path, total: int, threads: int) -> tuple[float, int]:
-    log = fresh_log(directory, f"append-{threads}.db")
+def answer(i: int) -> Companion:
+    """The companion the pipeline gives a decision leaf: its stored answer, ~0.5 KiB."""
+
+    def store(conn: Connection, index: int) -> None:
+        row = StoredLookup(
+            decision_id=f"bench-{i}",
+            request_id=f"req-{i}",
+            agency_id="DOJ-FBI",
+            payload_sha256="0" * 64,
+            status="allowed",
+            response_json=f'{{"log_index":{index},"results":"{_PAD[:400]}"}}',
+            created_at=NOW,
+            subjects_digest="0" * 64,
+        )
+        store_answer(conn, row)
+
+    return store
+
+
+def bench_appends(
+    directory: Path, total: int, threads: int, *, answers: str = "none"
+) -> tuple[float, int]:
+    """``answers``: "none"; "companion" (one transaction); "after" (a transaction of its own)."""
+    log = fresh_log(directory, f"append-{threads}-{answers}.db")
     per_thread = total // threads
     barrier = threading.Barrier(threads + 1)
 
     def work(t: int) -> None:
         barrier.wait()
         for i in range(per_thread):
-            log.append("decision", record(t * per_thread + i), at=NOW)
+            n = t * per_thread + i
+            companion = answer(n) if answers == "companion" else None
+            index = log.append("decision", record(n), at=NOW, companion=companion)
+            if answers == "after":
+                with write_transaction(log.engine) as conn:
+                    answer(n)(conn, index)
 
     workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
     for w in workers:
@@ -93,6 +128,7 @@ def main() -> None:
     parser.add_argument("--leaves", type=int, default=1_000_000)
     parser.add_argument("--proofs", type=int, default=1000)
     parser.add_argument("--dir", type=Path, default=None, help="work directory (default: temp)")
+    parser.add_argument("--appends-only", action="store_true", help="run (a) only")
     args = parser.parse_args()
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
@@ -107,6 +143,15 @@ def main() -> None:
         single = max(args.appends // 50, 500)
         rate1, commits1 = bench_appends(directory, single, 1)
         print(f"    append, 1 thread:     {rate1:10,.0f} leaves/s ({commits1:,} commits)")
+        for answers, how in (("companion", "in the leaf's transaction"), ("after", "after it")):
+            rate, commits = bench_appends(directory, args.appends, args.threads, answers=answers)
+            rate1, _ = bench_appends(directory, single, 1, answers=answers)
+            print(
+                f"    stored answer {how}: {rate:10,.0f} leaves/s with {args.threads} threads"
+                f" ({commits:,} log commits), {rate1:,.0f} leaves/s with 1"
+            )
+        if args.appends_only:
+            return
 
         # (b)
         log = fresh_log(directory, "big.db")

@@ -27,13 +27,15 @@ What this module guarantees, on SQLite and PostgreSQL alike:
 * **One answer, one transaction.** A leaf may carry a *companion*: a
   function that writes the rows its leaf vouches for (the agency's stored
   answer, review rows, a settled review) with the leaf's index, in the very
-  transaction that inserts the leaf. Each companion runs inside its own
-  SAVEPOINT: if it raises, its writes and its leaf are left out of the batch
-  (the leaf gets no index, its caller gets the companion's error, or
-  :class:`~gateway.errors.AuditLogUnavailableError` for a database error) and
-  the rest of the batch commits. So no durable leaf ever lacks its rows, and
-  no request sinks the others it shares a commit with. Indices are assigned
-  after the companions that failed have been dropped, so they stay contiguous.
+  transaction that inserts the leaf. If a companion raises, its writes and its
+  leaf are left out of the batch (the leaf gets no index, its caller gets the
+  companion's error, or :class:`~gateway.errors.AuditLogUnavailableError` for
+  a database error) and the rest of the batch commits: the batch is written
+  first without savepoints, and only if a companion fails is it rolled back and
+  written again with each companion under its own SAVEPOINT. So no durable
+  leaf ever lacks its rows, and no request sinks the others it shares a commit
+  with. Indices are assigned after the companions that failed have been
+  dropped, so they stay contiguous.
 * **Leaf writers** (:meth:`DecisionLog.add_leaf_writer`) see every batch's
   leaves, in the same transaction, after the leaves and tree nodes are
   inserted (e.g. a projection kept in step with the log). They write for the
@@ -254,9 +256,10 @@ class DecisionLog:
         """Write one leaf; the returned index is durable (committed and fsync'd).
 
         ``companion(conn, index)`` writes the rows this leaf vouches for in the same
-        transaction; the leaf is durable exactly when they are. Its writes are undone
-        if the transaction does not commit, so it must do nothing but write through
-        ``conn``.
+        transaction; the leaf is durable exactly when they are. It may run more than
+        once (a batch is written again when another request's companion fails) and
+        its writes are undone whenever its transaction does not commit, so it must do
+        nothing but write through ``conn``.
 
         Raises :class:`AuditLogUnavailableError` if the leaf could not be made
         durable, or the companion's own :class:`~gateway.errors.GatewayError` (e.g. a
@@ -300,21 +303,20 @@ class DecisionLog:
         return indices
 
     def _commit(self, batch: list[_Pending]) -> None:
+        """Write the batch in one transaction; isolate failing companions only if one fails.
+
+        The first attempt runs every companion directly (a SAVEPOINT each would cost
+        as much as the companion itself). If one fails, that attempt is rolled back
+        whole and the batch is written again with each companion under its own
+        SAVEPOINT, so that only the failing requests are left out.
+        """
         try:
-            with write_transaction(self._engine) as conn:
-                lock_for_append(conn)
-                size = read_size(conn)
-                cached = self._tree
-                if cached is None or cached.size != size:
-                    # First batch of this process, or another replica appended meanwhile.
-                    cached = with_nodes(conn, lambda get: CompactRange.from_nodes(size, get))
-                tree = CompactRange.from_frontier(cached.size, cached.frontier)
-                kept = _write_companions(conn, batch, first=tree.size)
-                if kept:
-                    self._write_leaves(conn, tree, kept)
-            self._tree = tree
-            if kept:
-                self._commits += 1
+            try:
+                self._attempt(batch, isolate=False)
+            except _CompanionFailedError:
+                for p in batch:
+                    p.index, p.error = None, None
+                self._attempt(batch, isolate=True)
         except Exception as exc:
             self._tree = None
             for p in batch:
@@ -325,6 +327,22 @@ class DecisionLog:
                     )
                     failure.__cause__ = exc
                     p.error = failure
+
+    def _attempt(self, batch: list[_Pending], *, isolate: bool) -> None:
+        with write_transaction(self._engine) as conn:
+            lock_for_append(conn)
+            size = read_size(conn)
+            cached = self._tree
+            if cached is None or cached.size != size:
+                # First batch of this process, or another replica appended meanwhile.
+                cached = with_nodes(conn, lambda get: CompactRange.from_nodes(size, get))
+            tree = CompactRange.from_frontier(cached.size, cached.frontier)
+            kept = _write_companions(conn, batch, first=tree.size, isolate=isolate)
+            if kept:
+                self._write_leaves(conn, tree, kept)
+        self._tree = tree
+        if kept:
+            self._commits += 1
 
     def _write_leaves(self, conn: Connection, tree: CompactRange, kept: list[_Pending]) -> None:
         """Insert the kept leaves and the subtrees they complete, then run the leaf writers."""
@@ -438,28 +456,43 @@ class DecisionLog:
         return self._read("tree nodes", fetch)
 
 
-def _write_companions(conn: Connection, batch: list[_Pending], *, first: int) -> list[_Pending]:
-    """Run each leaf's companion in its own SAVEPOINT; the leaves whose companion succeeded.
+class _CompanionFailedError(Exception):
+    """A companion failed in an attempt without savepoints: roll back, then isolate."""
 
-    Kept leaves are numbered from ``first`` on in batch order, so a dropped leaf
-    leaves no gap. A dropped leaf gets the companion's error: a
-    :class:`GatewayError` as raised (a conflict the companion found is the
-    caller's answer), anything else as :class:`AuditLogUnavailableError`.
+
+def _write_companions(
+    conn: Connection, batch: list[_Pending], *, first: int, isolate: bool
+) -> list[_Pending]:
+    """Run each leaf's companion; the leaves to write, numbered from ``first`` in order.
+
+    Without ``isolate`` a failing companion raises :class:`_CompanionFailedError`
+    (the caller rolls the whole attempt back). With it, each companion runs in its
+    own SAVEPOINT and a failing one only drops its leaf, which gets the companion's
+    error: a :class:`GatewayError` as raised (a conflict the companion found is the
+    caller's answer), anything else as :class:`AuditLogUnavailableError`. Kept
+    leaves are numbered without gaps.
     """
     kept: list[_Pending] = []
     index = first
     for p in batch:
         if p.companion is not None:
             try:
-                with conn.begin_nested():
+                if isolate:
+                    with conn.begin_nested():
+                        p.companion(conn, index)
+                else:
                     p.companion(conn, index)
-            except GatewayError as exc:
-                p.error = exc
-                continue
             except Exception as exc:
-                failure = AuditLogUnavailableError("the decision could not be written to the log")
-                failure.__cause__ = exc
-                p.error = failure
+                if not isolate:
+                    raise _CompanionFailedError from exc
+                if isinstance(exc, GatewayError):
+                    p.error = exc
+                else:
+                    failure = AuditLogUnavailableError(
+                        "the decision could not be written to the log"
+                    )
+                    failure.__cause__ = exc
+                    p.error = failure
                 continue
         p.index = index
         index += 1

@@ -6,6 +6,7 @@ pending subject) and hold the agency's answer so that it can fetch it again.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,8 @@ from gateway.store.models import SQLModel
 from gateway.store.reviews import ReviewRow, add_pending
 
 _lookup = SQLModel.metadata.tables["lookup"]
+_INSERT = insert(_lookup)
+"""Built once: it runs inside the log's write lock, where every microsecond is shared."""
 
 
 @dataclass(frozen=True)
@@ -56,18 +59,7 @@ def store_answer(conn: Connection, row: StoredLookup, reviews: Sequence[ReviewRo
     """
     try:
         add_pending(conn, list(reviews))
-        conn.execute(
-            insert(_lookup).values(
-                decision_id=row.decision_id,
-                request_id=row.request_id,
-                agency_id=row.agency_id,
-                payload_sha256=row.payload_sha256,
-                status=row.status,
-                response_json=row.response_json,
-                created_at=row.created_at,
-                subjects_digest=row.subjects_digest,
-            )
-        )
+        conn.execute(_INSERT, dataclasses.asdict(row))
     except SQLAlchemyError as exc:
         raise DatastoreUnavailableError("the answer could not be stored") from exc
 
