@@ -39,6 +39,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -77,7 +78,11 @@ class Address(SQLModel, table=True):
     """An address on file for one tax year, with the form it came from."""
 
     __tablename__ = "address"
-    __table_args__ = (CheckConstraint(_in("source", ADDRESS_SOURCES), name="ck_address_source"),)
+    __table_args__ = (
+        CheckConstraint(_in("source", ADDRESS_SOURCES), name="ck_address_source"),
+        # the household check (gateway.store.taxpayers), whatever a ZIP code's population
+        Index("ix_address_household", "zip", text("upper(line1)")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     taxpayer_id: int = Field(
