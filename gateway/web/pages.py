@@ -565,6 +565,12 @@ async def summary(request: Request, since: str | None = None, until: str | None 
     )
 
 
+@router.get("/{unknown:path}")
+async def not_a_page(request: Request, unknown: str) -> Response:
+    """Any other address under ``/audit/`` is an HTML 404, not a problem document."""
+    raise NotFoundError("there is no audit page at this address")
+
+
 def install_pages(app: FastAPI, settings: Settings) -> None:
     """Mount the pages, their stylesheet and their session store on ``app``."""
     app.state.audit_pages = PagesState(
@@ -572,5 +578,6 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
         renderer=Renderer(),
         secure_cookies=settings.environment != "development",
     )
-    app.include_router(router)
+    # The stylesheet first: the pages' catch-all 404 route must not shadow it.
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="audit-static")
+    app.include_router(router)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -154,6 +155,11 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
             " (scripts/ensure-chromium.sh, as root)"
         )
     b = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+    # the browser that answers is the Debian package's, not one Playwright brought along
+    debian = subprocess.run(
+        [str(CHROMIUM), "--version"], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert b.version in debian, (b.version, debian)
     yield b
     b.close()
 

@@ -280,3 +280,11 @@ def test_the_accounting_form_needs_the_csrf_token_and_answers_on_the_same_url(
     not_a_tin = client.post("/audit/accounting", data={"tin": "12345", "csrf_token": csrf})
     assert not_a_tin.status_code == 422
     assert "12345" not in not_a_tin.text
+
+
+def test_an_unknown_address_under_audit_is_an_html_404(client: TestClient) -> None:
+    resp = client.get("/audit/no-such-page")
+    assert resp.status_code == 404
+    assert resp.headers["content-type"].startswith("text/html")
+    assert "no audit page at this address" in resp.text
+    assert client.get("/audit/static/audit.css").status_code == 200
