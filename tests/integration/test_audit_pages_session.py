@@ -7,6 +7,7 @@ PostgreSQL in their own tests.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -288,3 +289,24 @@ def test_an_unknown_address_under_audit_is_an_html_404(client: TestClient) -> No
     assert resp.headers["content-type"].startswith("text/html")
     assert "no audit page at this address" in resp.text
     assert client.get("/audit/static/audit.css").status_code == 200
+
+
+def test_looking_through_the_pages_is_itself_logged_without_the_tin(
+    client: TestClient, tokens: Tokens
+) -> None:
+    _lookup(client, tokens)
+    csrf = _signed_in(client, tokens)  # viewed the dashboard once
+    client.post("/audit/accounting", data={"tin": sc.RIVERA_TIN, "csrf_token": csrf})
+    log = client.app.state.services.decision_log  # type: ignore[attr-defined]
+    size = log.size()
+    records = [json.loads(e.body) for e in log.entries(0, size)]
+    looks = [r for r in records if r["kind"] == "audit_access"]
+    assert [(r["action"], r["channel"]) for r in looks] == [
+        ("dashboard", "pages"),
+        ("accounting", "pages"),
+    ]
+    assert {r["viewer"]["subject"] for r in looks} == {"test-staff"}
+    assert looks[-1]["taxpayer"]
+    raw = b"".join(e.body for e in log.entries(0, size))
+    assert sc.RIVERA_TIN.encode() not in raw
+    assert sc.RIVERA_TIN.replace("-", "").encode() not in raw
