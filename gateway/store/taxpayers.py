@@ -31,6 +31,19 @@ Matching (:func:`resolve_subject`):
 Name similarity is :func:`gateway.store.names.name_score` (per-part
 Jaro-Winkler; the module says why).
 
+Constant work (GW-11, issue 8): a denied person on file gets the same answer
+as a person who is not on file, so the time to answer must not tell them
+apart either. Every resolution runs the same three statements — the candidate
+search, the addresses of one taxpayer, the household count at that
+taxpayer's last known address — and scores the supplied name against one
+record. When no single candidate is identified (none, or several), the
+address statements run for :data:`NO_TAXPAYER`, an id no row has, and the
+name is scored against :data:`_PLACEHOLDER`; their results are not used. The
+only difference left is the handful of rows the statements return.
+``bench/oracle.py`` measures it over HTTP (figures in ``bench/README.md``).
+Reading a real person as the decoy would equalise row counts too, but would
+be an inspection of a record nobody asked about (§7213A).
+
 Last known address: the address with the newest tax year; within that year
 a taxpayer-supplied one beats a third-party information return, then a form
 8822 change of address beats the other forms, then the highest id (the most
@@ -43,13 +56,13 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import ColumnElement, case, func
+from sqlalchemy import ColumnElement, UnaryExpression, case, func
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from gateway.domain import normalize_tin
 from gateway.store.db import datastore_errors
-from gateway.store.models import TAXPAYER, Address, Taxpayer
+from gateway.store.models import ADDRESS, TAXPAYER, Address, Taxpayer
 from gateway.store.names import name_key, name_score
 
 MatchMethod = Literal["TIN_NAME", "NAME_DOB_ADDRESS", "NAME_ONLY"]
@@ -121,32 +134,20 @@ def _has_address(query: SubjectQuery) -> bool:
     )
 
 
-def _no_candidate(method: MatchMethod, *, tin_supplied: bool) -> SubjectResolution:
-    return SubjectResolution(
-        match=MatchFacts(
-            candidates=0,
-            name_score=0.0,
-            tin_match=False if tin_supplied else None,
-            dob_match=None,
-            method=method,
-        ),
-        taxpayer_id=None,
-        record_tin=None,
-        confidential_informant=False,
-        tax_investigation_impairment=False,
-        address_tax_years=(),
-        last_known_tax_year=None,
-    )
+NO_TAXPAYER = -1
+"""The taxpayer id the address statements read when no single record is identified.
 
+Ids count up from 1, so no row has it: the statements probe the same indexes
+and find nothing.
+"""
 
-def _address_years(session: Session, taxpayer_id: int) -> tuple[int, ...]:
-    years = session.exec(
-        select(Address.tax_year)
-        .where(Address.taxpayer_id == taxpayer_id)
-        .distinct()
-        .order_by(col(Address.tax_year).desc())
-    ).all()
-    return tuple(years)
+_PREFERRED_ADDRESS: tuple[UnaryExpression[int] | UnaryExpression[bool], ...] = (
+    ADDRESS.c.tax_year.desc(),
+    ADDRESS.c.taxpayer_supplied.desc(),
+    case((ADDRESS.c.source == "form_8822", 1), else_=0).desc(),
+    ADDRESS.c.id.desc(),
+)
+"""Newest tax year first, then the tie-break of the module docstring."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,18 @@ class _Candidate:
 
 
 _CANDIDATE_COLUMNS = [TAXPAYER.c[field.name] for field in fields(_Candidate)]
+
+_PLACEHOLDER = _Candidate(
+    id=NO_TAXPAYER,
+    tin="000-00-0000",
+    first_name="Placeholder",
+    middle_name=None,
+    last_name="Placeholder",
+    date_of_birth=date(1970, 1, 1),
+    confidential_informant=False,
+    tax_investigation_impairment=False,
+)
+"""What a supplied name is scored against when the search found nobody (never a fact)."""
 
 
 def _candidates(session: Session, *conditions: ColumnElement[bool]) -> list[_Candidate]:
@@ -181,37 +194,70 @@ def _score(query: SubjectQuery, record: _Candidate) -> float:
     )
 
 
-def _household_members(session: Session, taxpayer_id: int) -> int:
-    """How many other taxpayers have an address on file at this one's last known address.
+@dataclass(frozen=True)
+class _AddressFacts:
+    tax_years: tuple[int, ...]
+    """Newest first."""
+    household_members: int
 
-    A shared household is where misidentification happens (CEDC v. Bessent): the
-    policy wants more than a name to release such an address. Addresses compare
-    by ZIP and case-folded first line, the indexed ZIP keeping the scan small.
+
+def _address_facts(session: Session, taxpayer_id: int) -> _AddressFacts:
+    """The tax years with an address on file and the size of the household at the last one.
+
+    Two statements for every subject, whoever it is (constant work, module docstring).
+    The household: how many other taxpayers have an address on file at this
+    one's last known address. A shared household is where misidentification
+    happens (CEDC v. Bessent): the policy wants more than a name to release such
+    an address. Addresses compare by ZIP and case-folded first line, the indexed
+    ZIP keeping the scan small.
     """
-    home = last_known_address(session, taxpayer_id)
-    if home is None:
-        return 0
-    count = session.exec(
-        select(func.count(func.distinct(Address.taxpayer_id))).where(
-            Address.zip == home.zip,
-            func.upper(Address.line1) == home.line1.upper(),
-            Address.taxpayer_id != taxpayer_id,
+    conn = session.connection()
+    rows = conn.execute(
+        sa_select(ADDRESS.c.tax_year, ADDRESS.c.zip, ADDRESS.c.line1)
+        .where(ADDRESS.c.taxpayer_id == taxpayer_id)
+        .order_by(*_PREFERRED_ADDRESS)
+    ).all()
+    home = rows[0] if rows else None
+    # Without an address the statement still runs, on values it cannot find in a
+    # real household, and its count is not used.
+    members = conn.execute(
+        sa_select(func.count(func.distinct(ADDRESS.c.taxpayer_id))).where(
+            ADDRESS.c.zip == (home.zip if home else ""),
+            func.upper(ADDRESS.c.line1) == (home.line1.upper() if home else ""),
+            ADDRESS.c.taxpayer_id != taxpayer_id,
         )
-    ).one()
-    return int(count)
+    ).scalar_one()
+    return _AddressFacts(
+        tax_years=tuple(dict.fromkeys(row.tax_year for row in rows)),
+        household_members=int(members) if home else 0,
+    )
 
 
-def _identified(session: Session, record: _Candidate, match: MatchFacts) -> SubjectResolution:
-    years = _address_years(session, record.id)
+def _resolution(
+    session: Session, records: list[_Candidate], match: MatchFacts
+) -> SubjectResolution:
+    """Only a single candidate is identified; the address work runs either way."""
+    single = records[0] if len(records) == 1 else None
+    facts = _address_facts(session, single.id if single else NO_TAXPAYER)
+    if single is None:
+        return SubjectResolution(
+            match=match,
+            taxpayer_id=None,
+            record_tin=None,
+            confidential_informant=any(r.confidential_informant for r in records),
+            tax_investigation_impairment=any(r.tax_investigation_impairment for r in records),
+            address_tax_years=(),
+            last_known_tax_year=None,
+        )
     return SubjectResolution(
         match=match,
-        taxpayer_id=record.id,
-        record_tin=record.tin,
-        confidential_informant=record.confidential_informant,
-        tax_investigation_impairment=record.tax_investigation_impairment,
-        address_tax_years=years,
-        last_known_tax_year=years[0] if years else None,
-        household_members=_household_members(session, record.id),
+        taxpayer_id=single.id,
+        record_tin=single.tin,
+        confidential_informant=single.confidential_informant,
+        tax_investigation_impairment=single.tax_investigation_impairment,
+        address_tax_years=facts.tax_years,
+        last_known_tax_year=facts.tax_years[0] if facts.tax_years else None,
+        household_members=facts.household_members,
     )
 
 
@@ -220,60 +266,64 @@ def resolve_subject(session: Session, query: SubjectQuery) -> SubjectResolution:
     with datastore_errors(_READ):
         tin = normalize_tin(query.tin)
         if tin is not None:
-            return _resolve_by_tin(session, query, tin)
-        return _resolve_by_name(session, query)
+            records = _candidates(session, TAXPAYER.c.tin == tin)
+            return _resolution(session, records, _tin_match(query, records))
+        records = _name_candidates(session, query)
+        return _resolution(session, records, _name_match(query, records))
 
 
-def _resolve_by_tin(session: Session, query: SubjectQuery, tin: str) -> SubjectResolution:
-    found = _candidates(session, TAXPAYER.c.tin == tin)
-    if not found:
-        return _no_candidate("TIN_NAME", tin_supplied=True)
-    record = found[0]
-    dob_match = None if query.date_of_birth is None else record.date_of_birth == query.date_of_birth
-    match = MatchFacts(
+def _tin_match(query: SubjectQuery, records: list[_Candidate]) -> MatchFacts:
+    # Scored against the placeholder when the TIN is not on file: the same work.
+    score = _score(query, records[0] if records else _PLACEHOLDER)
+    if not records:
+        return MatchFacts(
+            candidates=0, name_score=0.0, tin_match=False, dob_match=None, method="TIN_NAME"
+        )
+    record = records[0]
+    return MatchFacts(
         candidates=1,
-        name_score=_score(query, record),
+        name_score=score,
         tin_match=True,
-        dob_match=dob_match,
+        dob_match=(
+            None if query.date_of_birth is None else record.date_of_birth == query.date_of_birth
+        ),
         method="TIN_NAME",
     )
-    return _identified(session, record, match)
 
 
-def _resolve_by_name(session: Session, query: SubjectQuery) -> SubjectResolution:
+def _name_candidates(session: Session, query: SubjectQuery) -> list[_Candidate]:
+    """Records with the supplied last name (and date of birth); none for a name with no letters.
+
+    A last name without letters is not searched at all: nothing about any record
+    can be learnt from that, whatever the time it takes.
+    """
+    key = name_key(query.last or "")
+    if not key:
+        return []
+    conditions = [TAXPAYER.c.name_key == key]
+    if query.date_of_birth is not None:
+        conditions.append(TAXPAYER.c.date_of_birth == query.date_of_birth)
+    return _candidates(session, *conditions)
+
+
+def _name_match(query: SubjectQuery, records: list[_Candidate]) -> MatchFacts:
     method: MatchMethod = (
         "NAME_DOB_ADDRESS"
         if query.date_of_birth is not None and _has_address(query)
         else "NAME_ONLY"
     )
-    key = name_key(query.last or "")
-    if not key:
-        return _no_candidate(method, tin_supplied=False)
-    conditions = [TAXPAYER.c.name_key == key]
-    if query.date_of_birth is not None:
-        conditions.append(TAXPAYER.c.date_of_birth == query.date_of_birth)
-    records = _candidates(session, *conditions)
-    if not records:
-        return _no_candidate(method, tin_supplied=False)
-    distinct_names = {(r.first_name, r.middle_name, r.last_name) for r in records}
+    distinct_names = {(r.first_name, r.middle_name, r.last_name) for r in records or [_PLACEHOLDER]}
     best = max(name_score(query.first, query.middle, query.last, *name) for name in distinct_names)
-    match = MatchFacts(
+    if not records:
+        return MatchFacts(
+            candidates=0, name_score=0.0, tin_match=None, dob_match=None, method=method
+        )
+    return MatchFacts(
         candidates=len(records),
         name_score=best,
         tin_match=None,
         dob_match=True if query.date_of_birth is not None else None,
         method=method,
-    )
-    if len(records) == 1:
-        return _identified(session, records[0], match)
-    return SubjectResolution(
-        match=match,
-        taxpayer_id=None,
-        record_tin=None,
-        confidential_informant=any(r.confidential_informant for r in records),
-        tax_investigation_impairment=any(r.tax_investigation_impairment for r in records),
-        address_tax_years=(),
-        last_known_tax_year=None,
     )
 
 
@@ -283,11 +333,7 @@ def mailing_address(session: Session, taxpayer_id: int, tax_year: int) -> Mailin
         row = session.exec(
             select(Address)
             .where(Address.taxpayer_id == taxpayer_id, Address.tax_year == tax_year)
-            .order_by(
-                col(Address.taxpayer_supplied).desc(),
-                case((col(Address.source) == "form_8822", 1), else_=0).desc(),
-                col(Address.id).desc(),
-            )
+            .order_by(*_PREFERRED_ADDRESS[1:])
             .limit(1)
         ).first()
     if row is None:
