@@ -143,7 +143,7 @@ test_deny_gw1_inputs_that_are_not_requests if {
 
 test_deny_gw1_taxpayers_of_the_wrong_shape if {
 	request := tk.patched(tk.fbi_i2, [tk.set("/taxpayers", [1, "x", null, {"ref": 5}, {}]), tk.set("/bulk_count", 5)])
-	decision := tk.decide(request)
+	decision := tk.decide_small_batch(request)
 	decision.outcome == "DENY"
 	decision.reasons == ["GW-1:D"]
 	every s in decision.subjects {
@@ -210,7 +210,7 @@ test_deny_request_outcome_is_most_restrictive if {
 		tk.set("/specific_reason", "Paid the getaway driver by wire on 12 February 2026."),
 		tk.set("/match/candidates", 2),
 	])
-	decision := tk.decide(tk.with_taxpayers(tk.fbi_i2, [tk.fbi_i2.taxpayers[0], second, third]))
+	decision := tk.decide_small_batch(tk.with_taxpayers(tk.fbi_i2, [tk.fbi_i2.taxpayers[0], second, third]))
 	decision == tk.expect("DENY", [], [
 		tk.subject("TP-1001", "ALLOW", 2024, [], ["6103-I2-OK:A"], ["6103-I2-OK:A"]),
 		tk.denied("TP-1002", ["6103-A:D", "6103-I2-4:D", "GW-11:OBL"], ["6103-A:D", "6103-I2-4:D", "GW-11:OBL"]),
@@ -228,7 +228,7 @@ test_review_request_outcome_review_over_redaction if {
 	request := tk.patched(tk.with_taxpayers(tk.fbi_i2, [tk.fbi_i2.taxpayers[0], second]), [
 		tk.set("/requested_fields", ["LAST_KNOWN_ADDRESS", "TIN"]),
 	])
-	decision := tk.decide(request)
+	decision := tk.decide_small_batch(request)
 	decision.outcome == "REQUIRE_HUMAN_REVIEW"
 	[s.outcome | some s in decision.subjects] == ["ALLOW_WITH_REDACTION", "REQUIRE_HUMAN_REVIEW"]
 	decision.subjects[1].reasons == ["6103-I2-9b:AWR", "GW-8:AWR"]

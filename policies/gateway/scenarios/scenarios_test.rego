@@ -148,17 +148,21 @@ test_allow_s12_dea_administrator if {
 	) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 
-# S13: bulk request, identical reasons, one case number, one recipient with caseload 1,200.
-# §4.2 has 1,200 taxpayers; the test uses 150 (above BULK_DENY_MIN, which is all the rules
-# look at) because `opa test -v` traces every evaluation step, about 5 ms per subject.
+# The bulk scenarios' batch: BULK_DENY_MIN taxpayers, the operator's threshold, which is all
+# the rules look at. §4.2 has 1,200 (S13), 50,000 (S17) and 1.28 M (S20); the tests stay
+# small because `opa test -v` traces every evaluation step, about 5 ms per subject.
+_bulk := data.params.BULK_DENY_MIN
+
+# S13: bulk request, identical reasons, one case number, one recipient with a caseload above
+# CASELOAD_DENY (1,200 in §4.2).
 test_deny_s13_bulk_boilerplate if {
-	request := tk.patched(tk.with_taxpayers(tk.fbi_i2, tk.batch(tk.fbi_i2, 150, "Associated with the investigation.")), [
-		tk.set("/requester/recipients", tk.recipients("DOJ", [1200])),
+	request := tk.patched(tk.with_taxpayers(tk.fbi_i2, tk.batch(tk.fbi_i2, _bulk, "Associated with the investigation.")), [
+		tk.set("/requester/recipients", tk.recipients("DOJ", [data.params.CASELOAD_DENY + 200])),
 	])
 	decision := tk.summary(gateway.decision) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 	decision.outcome == "DENY"
 	decision.reasons == ["6103-I2-7:D", "GW-9a:HR", "GW-9b:D"]
-	count(decision.subjects) == 150
+	count(decision.subjects) == _bulk
 	every k, s in decision.subjects {
 		s == tk.denied(
 			sprintf("TP-%06d", [k + 1]),
@@ -200,9 +204,9 @@ test_allow_s16_state_tax_agency if {
 	) with input as tk.with_facts(tk.ca_ftb) with data.registry.court_orders as tk.court_orders
 }
 
-# S17: DOGE bulk request without a basis (50,000 taxpayers in §4.2, 150 here, see S13).
+# S17: DOGE bulk request without a basis (50,000 taxpayers in §4.2, BULK_DENY_MIN here).
 test_deny_s17_doge_bulk if {
-	request := tk.patched(tk.with_taxpayers(tk.as_agency(tk.fbi_i2, "DOGE", "doge-administrator"), tk.batch(tk.fbi_i2, 150, "Data integrity review.")), [
+	request := tk.patched(tk.with_taxpayers(tk.as_agency(tk.fbi_i2, "DOGE", "doge-administrator"), tk.batch(tk.fbi_i2, _bulk, "Data integrity review.")), [
 		tk.set("/legal_basis", "NONE"),
 		tk.set("/purpose/category", "OTHER"),
 		tk.set("/purpose/enforcement_nature", "UNKNOWN"),
@@ -213,7 +217,7 @@ test_deny_s17_doge_bulk if {
 	decision := tk.summary(gateway.decision) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 	decision.outcome == "DENY"
 	decision.reasons == ["6103-P4-1:D", "GW-14:HR", "GW-4:D", "GW-5:D", "GW-6:D", "GW-9a:HR", "GW-9b:D"]
-	count(decision.subjects) == 150
+	count(decision.subjects) == _bulk
 	every s in decision.subjects {
 		s.outcome == "DENY"
 		s.findings == ["6103-A:D", "GW-11:OBL"]
@@ -244,10 +248,10 @@ test_deny_s19_bad_signature if {
 }
 
 # S20: the August 2025 ICE bulk request, replayed at 2025-08-06 (1.28 M entries in §4.2,
-# 120 here, see S13; 108 of them with ZIP-only or placeholder addresses).
+# BULK_DENY_MIN here; nine in ten with ZIP-only or placeholder addresses).
 test_deny_s20_historical_ice_bulk if {
 	entries := [e |
-		some k, t in tk.batch(tk.ice_1253, 120, "Subject of a final order of removal.")
+		some k, t in tk.batch(tk.ice_1253, _bulk, "Subject of a final order of removal.")
 		e := tk.s20_address(k, t)
 	]
 	request := tk.patched(tk.with_taxpayers(tk.ice_1253, entries), [
@@ -261,7 +265,7 @@ test_deny_s20_historical_ice_bulk if {
 	decision := tk.summary(gateway.decision) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 	decision.outcome == "DENY"
 	decision.reasons == ["6103-I2-2:HR", "6103-I2-7:D", "DHS-IMM-REVIEW:HR", "GW-9a:HR", "GW-9b:D"]
-	count(decision.subjects) == 120
+	count(decision.subjects) == _bulk
 	every k, s in decision.subjects {
 		s.outcome == "DENY"
 		s.findings == _s20_findings(k)
@@ -336,7 +340,7 @@ test_deny_s26_i3a_requested if {
 test_deny_s27_local_police if {
 	request := tk.patched(tk.as_agency(tk.fbi_i2, "BALT-PD", "balt-pd-commissioner"), [
 		tk.set("/purpose/statutes_cited", ["Md. Code, Crim. Law 6-202"]),
-		tk.set("/requester/recipients", tk.recipients("LOCAL_LE", [12])),
+		tk.set("/requester/recipients", tk.recipients("LOCAL_LE", [tk.plausible_caseload(12)])),
 	])
 	tk.summary(gateway.decision) == tk.expect(
 		"DENY",
@@ -368,16 +372,18 @@ test_deny_s29_onward_to_dhs if {
 	) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 
-# S30: placeholder address "Don't Care", ZIP 12345.
+# S30: placeholder address ("Don't Care" in §4.2; here each of ADDRESS_PLACEHOLDERS), ZIP 12345.
 test_deny_s30_placeholder_address if {
-	request := tk.patched(tk.fbi_i2, [
-		tk.set("/taxpayers/0/supplied/address", {"line1": "Don't Care", "line2": null, "city": "Baltimore", "state": "MD", "zip": "12345"}),
-	])
-	tk.summary(gateway.decision) == tk.expect(
-		"DENY",
-		[],
-		[tk.denied("TP-1001", ["6103-A:D", "6103-I2-3:D", "GW-11:OBL"], ["6103-A:D", "6103-I2-3:D", "GW-11:OBL"])],
-	) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
+	every placeholder in data.params.ADDRESS_PLACEHOLDERS {
+		request := tk.patched(tk.fbi_i2, [
+			tk.set("/taxpayers/0/supplied/address", {"line1": placeholder, "line2": null, "city": "Baltimore", "state": "MD", "zip": "12345"}),
+		])
+		tk.summary(gateway.decision) == tk.expect(
+			"DENY",
+			[],
+			[tk.denied("TP-1001", ["6103-A:D", "6103-I2-3:D", "GW-11:OBL"], ["6103-A:D", "6103-I2-3:D", "GW-11:OBL"])],
+		) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
+	}
 }
 
 # S31: Texas Comptroller sharing with State police for immigration cooperation.

@@ -115,4 +115,6 @@ s20_address(k, t) := t if {
 	k % 10 == 0
 } else := json.patch(t, [set("/supplied/address", {"line1": "", "line2": null, "city": "", "state": "", "zip": "20001"})]) if {
 	k % 2 == 1
-} else := json.patch(t, [set("/supplied/address", {"line1": "N/A", "line2": null, "city": "N/A", "state": "TX", "zip": "12345"})])
+} else := json.patch(t, [set("/supplied/address", {"line1": placeholder, "line2": null, "city": placeholder, "state": "TX", "zip": "12345"})]) if {
+	placeholder := data.params.ADDRESS_PLACEHOLDERS[0]
+}

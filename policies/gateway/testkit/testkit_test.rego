@@ -268,3 +268,28 @@ recipients(department, caseloads) := [{
 } |
 	some k, caseload in caseloads
 ]
+
+# METADATA
+# title: Summary of the decision for a small batch, decided as the automatic threshold allows
+# description: >-
+#   For tests of rules other than GW-9a that need a few subjects at once (duplicates,
+#   boilerplate, the most restrictive subject): the operator may set AUTO_BATCH_MAX
+#   as low as 1, and such a batch would then also go to review for its size. The
+#   threshold is raised to the batch size only when it is below it.
+decide_small_batch(request) := result if {
+	limit := max({data.params.AUTO_BATCH_MAX, count(request.taxpayers)})
+	result := summary(data.gateway.decision) with input as with_facts(request)
+		with data.registry.court_orders as court_orders
+		with data.params.AUTO_BATCH_MAX as limit
+}
+
+# METADATA
+# title: An RFC 3339 time the given number of days before the request's decision time
+days_before_decision(request, days) := time.format([
+	time.add_date(time.parse_rfc3339_ns(request.decision_time), 0, 0, 0 - days),
+	"UTC", "2006-01-02T15:04:05Z07:00",
+])
+
+# METADATA
+# title: A caseload the policy finds plausible whatever the operator's CASELOAD_REVIEW
+plausible_caseload(n) := min({n, data.params.CASELOAD_REVIEW})

@@ -78,7 +78,7 @@ test_deny_gw1_empty_requested_fields if {
 # Adversarial: the same subject listed twice under two refs.
 test_deny_gw1_subject_listed_twice if {
 	twice := json.patch(tk.fbi_i2.taxpayers[0], [tk.set("/ref", "TP-1001-B")])
-	decision := tk.decide(tk.with_taxpayers(tk.fbi_i2, [tk.fbi_i2.taxpayers[0], twice]))
+	decision := tk.decide_small_batch(tk.with_taxpayers(tk.fbi_i2, [tk.fbi_i2.taxpayers[0], twice]))
 	decision == tk.expect("DENY", ["GW-1:D"], [
 		tk.denied("TP-1001", ["6103-I2-6:HR", "GW-11:OBL"], ["6103-I2-6:HR", "GW-11:OBL"]),
 		tk.denied("TP-1001-B", ["6103-I2-6:HR", "GW-11:OBL"], ["6103-I2-6:HR", "GW-11:OBL"]),
@@ -203,7 +203,8 @@ test_deny_gw8_address_not_requested if {
 }
 
 test_review_gw9a_batch_above_auto_threshold if {
-	request := tk.with_taxpayers(tk.fbi_i2, tk.batch(tk.fbi_i2, 11, "Seen on camera at the branch on %d February."))
+	n := data.params.AUTO_BATCH_MAX + 1
+	request := tk.with_taxpayers(tk.fbi_i2, tk.batch(tk.fbi_i2, n, "Seen on camera at the branch on %d February."))
 	decision := tk.decide(request)
 	decision.outcome == "REQUIRE_HUMAN_REVIEW"
 	decision.reasons == ["GW-9a:HR"]
@@ -212,8 +213,15 @@ test_review_gw9a_batch_above_auto_threshold if {
 	}
 }
 
+test_allow_gw9a_batch_at_auto_threshold if {
+	request := tk.with_taxpayers(tk.fbi_i2, tk.batch(tk.fbi_i2, data.params.AUTO_BATCH_MAX, "Seen on camera at the branch on %d February."))
+	decision := tk.decide(request)
+	decision.outcome == "ALLOW"
+	decision.reasons == []
+}
+
 test_deny_gw9b_shared_case_number if {
-	request := tk.with_taxpayers(tk.fbi_i2, tk.batch(tk.fbi_i2, 100, "Seen on camera at the branch, frame %d."))
+	request := tk.with_taxpayers(tk.fbi_i2, tk.batch(tk.fbi_i2, data.params.BULK_DENY_MIN, "Seen on camera at the branch, frame %d."))
 	decision := tk.decide(request)
 	decision.reasons == ["GW-9a:HR", "GW-9b:D"]
 	every s in decision.subjects {
@@ -222,22 +230,27 @@ test_deny_gw9b_shared_case_number if {
 }
 
 test_deny_gw9b_shared_reason if {
-	request := tk.patched(tk.with_taxpayers(tk.fbi_i2, tk.batch(tk.fbi_i2, 100, "Same reason.")), [
+	request := tk.patched(tk.with_taxpayers(tk.fbi_i2, tk.batch(tk.fbi_i2, data.params.BULK_DENY_MIN, "Same reason.")), [
 		tk.set("/purpose/case_or_proceeding_no", null),
 	])
 	tk.decide(request).reasons == ["GW-9a:HR", "GW-9b:D"]
 }
 
 test_deny_gw9b_caseload if {
-	request := tk.patched(tk.with_taxpayers(tk.fbi_i2, tk.batch(tk.fbi_i2, 100, "Seen on camera at the branch, frame %d.")), [
+	request := tk.patched(tk.with_taxpayers(tk.fbi_i2, tk.batch(tk.fbi_i2, data.params.BULK_DENY_MIN, "Seen on camera at the branch, frame %d.")), [
 		tk.set("/purpose/case_or_proceeding_no", null),
-		tk.set("/requester/recipients", tk.recipients("DOJ", [1001])),
+		tk.set("/requester/recipients", tk.recipients("DOJ", [data.params.CASELOAD_DENY + 1])),
 	])
 	tk.decide(request).reasons == ["6103-I2-7:D", "GW-9a:HR", "GW-9b:D"]
 }
 
+test_review_gw9b_not_triggered_below_bulk_threshold if {
+	request := tk.with_taxpayers(tk.fbi_i2, tk.batch(tk.fbi_i2, data.params.BULK_DENY_MIN - 1, "Seen on camera at the branch, frame %d."))
+	tk.decide(request).reasons == ["GW-9a:HR"]
+}
+
 test_review_gw9b_not_triggered_when_individualized if {
-	request := tk.patched(tk.with_taxpayers(tk.fbi_i2, tk.batch(tk.fbi_i2, 100, "Seen on camera at the branch, frame %d.")), [
+	request := tk.patched(tk.with_taxpayers(tk.fbi_i2, tk.batch(tk.fbi_i2, data.params.BULK_DENY_MIN, "Seen on camera at the branch, frame %d.")), [
 		tk.set("/purpose/case_or_proceeding_no", null),
 	])
 	tk.decide(request).reasons == ["GW-9a:HR"]

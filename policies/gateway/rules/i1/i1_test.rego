@@ -86,11 +86,13 @@ test_deny_i1_4_not_yet_issued if {
 }
 
 test_review_i1_4_old_order_without_expiry if {
-	tk.decide(_order({"issued_at": "2025-03-01T10:00:00-05:00", "expires_at": null})) == tk.expect("REQUIRE_HUMAN_REVIEW", ["6103-I1-4:HR"], _review)
+	issued := tk.days_before_decision(tk.fbi_i1, data.params.ORDER_NO_EXPIRY_MAX_AGE_DAYS + 1)
+	tk.decide(_order({"issued_at": issued, "expires_at": null})) == tk.expect("REQUIRE_HUMAN_REVIEW", ["6103-I1-4:HR"], _review)
 }
 
-test_allow_i1_4_recent_order_without_expiry if {
-	tk.decide(_order({"expires_at": null})) == tk.expect("ALLOW", [], _allowed)
+test_allow_i1_4_order_without_expiry_at_max_age if {
+	issued := tk.days_before_decision(tk.fbi_i1, data.params.ORDER_NO_EXPIRY_MAX_AGE_DAYS)
+	tk.decide(_order({"issued_at": issued, "expires_at": null})) == tk.expect("ALLOW", [], _allowed)
 }
 
 test_deny_i1_5_supplied_tin_not_covered if {

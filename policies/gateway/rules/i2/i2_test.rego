@@ -50,16 +50,26 @@ test_review_i2_2_agency_head_dhs_non_immigration if {
 	tk.decide(request) == tk.expect("REQUIRE_HUMAN_REVIEW", ["INJ-2:HR"], _review)
 }
 
-test_deny_i2_3_placeholder_na if {
-	request := _with_address(object.union(_address, {"line1": "N/A"}))
-	tk.decide(request) == tk.expect("DENY", [], _subject_denied("6103-I2-3:D"))
+test_deny_i2_3_every_placeholder if {
+	every placeholder in data.params.ADDRESS_PLACEHOLDERS {
+		every part in ["line1", "city", "state"] {
+			request := _with_address(object.union(_address, {part: placeholder}))
+			tk.decide(request) == tk.expect("DENY", [], _subject_denied("6103-I2-3:D"))
+		}
+	}
 }
 
 # Adversarial look-alike: placeholder with the ZIP run into line1, curly apostrophe, lower case.
-test_deny_i2_3_placeholder_dont_care_12345 if {
-	every line1 in ["Don't Care 12345", "DON’T CARE", "dont care.", "Unknown", "TBD", "No Address"] {
-		request := _with_address(object.union(_address, {"line1": line1, "zip": "12345"}))
-		tk.decide(request) == tk.expect("DENY", [], _subject_denied("6103-I2-3:D"))
+test_deny_i2_3_placeholder_look_alikes if {
+	every placeholder in data.params.ADDRESS_PLACEHOLDERS {
+		every line1 in [
+			sprintf("%s 12345", [placeholder]),
+			replace(upper(placeholder), "'", "’"),
+			sprintf("%s.", [lower(placeholder)]),
+		] {
+			request := _with_address(object.union(_address, {"line1": line1, "zip": "12345"}))
+			tk.decide(request) == tk.expect("DENY", [], _subject_denied("6103-I2-3:D"))
+		}
 	}
 }
 
@@ -68,14 +78,19 @@ test_deny_i2_3_zip_only if {
 	tk.decide(request) == tk.expect("DENY", [], _subject_denied("6103-I2-3:D"))
 }
 
+test_deny_i2_3_invalid_zip if {
+	every zip in data.params.ZIP_INVALID {
+		every written in [zip, sprintf("%s-1234", [zip])] {
+			tk.decide(_with_address(object.union(_address, {"zip": written}))) == tk.expect("DENY", [], _subject_denied("6103-I2-3:D"))
+		}
+	}
+}
+
 test_deny_i2_3_incomplete_addresses if {
 	every changes in [
 		{"line1": "1420"},
 		{"city": " "},
-		{"state": "N/A"},
 		{"zip": "2120"},
-		{"zip": "00000"},
-		{"zip": "99999-1234"},
 		{"zip": 21201},
 	] {
 		tk.decide(_with_address(object.union(_address, changes))) == tk.expect("DENY", [], _subject_denied("6103-I2-3:D"))
@@ -171,7 +186,7 @@ test_review_i2_6_boilerplate if {
 		tk.set("/supplied/tin", "123-45-6780"),
 		tk.set("/specific_reason", "  REGISTERED owner of the getaway vehicle (Maryland plate 4XK-219) seen leaving the robbed branch on 11 February 2026; identified from bank camera footage. Current address needed to locate the suspect for arrest"),
 	])
-	decision := tk.decide(tk.with_taxpayers(tk.fbi_i2, [tk.fbi_i2.taxpayers[0], second]))
+	decision := tk.decide_small_batch(tk.with_taxpayers(tk.fbi_i2, [tk.fbi_i2.taxpayers[0], second]))
 	decision == tk.expect("REQUIRE_HUMAN_REVIEW", [], [
 		tk.subject("TP-1001", "REQUIRE_HUMAN_REVIEW", 2024, [], ["6103-I2-6:HR"], ["6103-I2-6:HR"]),
 		tk.subject("TP-1002", "REQUIRE_HUMAN_REVIEW", 2024, [], ["6103-I2-6:HR"], ["6103-I2-6:HR"]),
@@ -185,7 +200,7 @@ test_deny_i2_7_recipients if {
 		[object.union(recipient, {"is_employee": false})],
 		[object.union(recipient, {"employer_agency": "DHS"})],
 		[object.union(recipient, {"personally_directly_engaged": false})],
-		[object.union(recipient, {"attested_open_caseload": 1001})],
+		[object.union(recipient, {"attested_open_caseload": data.params.CASELOAD_DENY + 1})],
 	] {
 		request := tk.patched(tk.fbi_i2, [tk.set("/requester/recipients", recipients)])
 		decision := tk.decide(request)
@@ -195,14 +210,14 @@ test_deny_i2_7_recipients if {
 }
 
 test_review_i2_7b_caseload if {
-	every caseload in [51, 1000] {
+	every caseload in [data.params.CASELOAD_REVIEW + 1, data.params.CASELOAD_DENY] {
 		request := tk.patched(tk.fbi_i2, [tk.set("/requester/recipients/1/attested_open_caseload", caseload)])
 		tk.decide(request) == tk.expect("REQUIRE_HUMAN_REVIEW", ["6103-I2-7b:HR"], _review)
 	}
 }
 
 test_allow_i2_7b_caseload_at_review_threshold if {
-	request := tk.patched(tk.fbi_i2, [tk.set("/requester/recipients/1/attested_open_caseload", 50)])
+	request := tk.patched(tk.fbi_i2, [tk.set("/requester/recipients/1/attested_open_caseload", data.params.CASELOAD_REVIEW)])
 	tk.decide(request) == tk.expect("ALLOW", [], _allowed)
 }
 

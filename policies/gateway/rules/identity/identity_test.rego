@@ -18,7 +18,7 @@ test_deny_i2_10_not_found if {
 }
 
 test_deny_i2_10_name_below_floor if {
-	tk.decide(_with_match({"name_score": 0.84})) == tk.expect("DENY", [], _no_match)
+	tk.decide(_with_match({"name_score": data.params.NAME_SCORE_FLOOR - 0.01})) == tk.expect("DENY", [], _no_match)
 }
 
 test_deny_i2_10_tin_mismatch if {
@@ -28,13 +28,17 @@ test_deny_i2_10_tin_mismatch if {
 test_review_i2_10b_uncertain_matches if {
 	every changes in [
 		{"candidates": 2},
-		{"name_score": 0.85},
-		{"name_score": 0.949},
+		{"name_score": data.params.NAME_SCORE_FLOOR},
+		{"name_score": data.params.NAME_SCORE_PASS - 0.001},
 		{"method": "NAME_ONLY"},
 		{"tin_match": null},
 	] {
 		tk.decide(_with_match(changes)) == tk.expect("REQUIRE_HUMAN_REVIEW", [], _uncertain)
 	}
+}
+
+test_allow_i2_10b_name_score_at_pass if {
+	tk.decide(_with_match({"name_score": data.params.NAME_SCORE_PASS})).outcome == "ALLOW"
 }
 
 test_review_i2_10b_dob_mismatch_in_shared_household if {

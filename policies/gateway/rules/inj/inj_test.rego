@@ -140,12 +140,16 @@ test_deny_inj6_stayed_injunction_other_still_applies if {
 	decision == tk.expect("DENY", ["6103-I2-2:HR", "INJ-4:D", "INJ-6:A"], _ice_denied)
 }
 
+# Adversarial look-alike: the id written in lower case with spaces for its punctuation.
 test_deny_inj7_prior_ice_dataset if {
-	every ops in [
-		[tk.set("/purpose/relates_to_prior_disclosure_id", "IRS-ICE-2025-08-07")],
-		[tk.set("/purpose/description", "Verify and refresh addresses of the irs ice 2025 08 07 dataset.")],
-	] {
-		tk.decide(tk.patched(tk.fbi_i2, ops)) == tk.expect("DENY", ["INJ-7:D"], _fbi_denied)
+	every id in data.params.TAINTED_DISCLOSURE_IDS {
+		spaced := lower(regex.replace(id, `[^A-Za-z0-9]+`, " "))
+		every ops in [
+			[tk.set("/purpose/relates_to_prior_disclosure_id", id)],
+			[tk.set("/purpose/description", sprintf("Verify and refresh addresses of the %s dataset.", [spaced]))],
+		] {
+			tk.decide(tk.patched(tk.fbi_i2, ops)) == tk.expect("DENY", ["INJ-7:D"], _fbi_denied)
+		}
 	}
 }
 
