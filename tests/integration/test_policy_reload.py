@@ -138,10 +138,15 @@ def test_broken_policy_is_refused_and_the_old_one_keeps_deciding(
 def test_policy_whose_own_tests_fail_is_refused(
     client: TestClient, settings: Settings, policy_dir: Path
 ) -> None:
-    params = policy_dir / "params" / "data.json"
-    values = json.loads(params.read_text())
-    values["AUTO_BATCH_MAX"] = 0  # every request would now need review; the tests say otherwise
-    params.write_text(json.dumps(values))
+    rules = policy_dir / "gateway" / "rules" / "gw" / "gw.rego"
+    # GW-9a at the threshold itself: AUTO_BATCH_MAX subjects need review; the tests disagree
+    text = rules.read_text()
+    assert "_batch_size > data.params.AUTO_BATCH_MAX" in text
+    rules.write_text(
+        text.replace(
+            "_batch_size > data.params.AUTO_BATCH_MAX", "_batch_size >= data.params.AUTO_BATCH_MAX"
+        )
+    )
     assert _manager(client).reload_if_changed() is False
     status = client.get("/v1/policy", headers=Tokens(settings).staff("operator")).json()
     assert "opa test failed" in status["last_change"]["error"]
