@@ -20,7 +20,7 @@ from gateway.audit.commands import audit_app
 from gateway.audit.logkey import ensure_log_key
 from gateway.auditing.commands import register as register_audit_workbench
 from gateway.auth.keys import GATEWAY_KEY_NAME, KeyNotFoundError, KeyStore
-from gateway.auth.registry import Registry
+from gateway.auth.registry import Registry, StaffNotRegisteredError
 from gateway.auth.tokens import STAFF_ROLES, mint_token
 from gateway.clock import SystemClock, UnsafePinnedClock
 from gateway.court_orders.commands import court_orders_app
@@ -114,7 +114,10 @@ def token(
     agency: Annotated[str | None, typer.Option(help="Agency id, e.g. DOJ-FBI.")] = None,
     official: Annotated[str | None, typer.Option(help="Official id from the registry.")] = None,
     role: Annotated[str | None, typer.Option(help="Staff role: " + ", ".join(STAFF_ROLES))] = None,
-    subject: Annotated[str, typer.Option(help="Staff subject id.")] = "local-staff",
+    subject: Annotated[
+        str | None,
+        typer.Option(help="Staff registry id (default: the first active member with --role)."),
+    ] = None,
     minutes: Annotated[int, typer.Option(min=1, max=10, help="Lifetime.")] = 5,
 ) -> None:
     """Print a signed bearer token on stdout (local use and tests)."""
@@ -130,7 +133,7 @@ def token(
             tok = mint_token(
                 keys,
                 issuer=GATEWAY_KEY_NAME,
-                subject=subject,
+                subject=_staff_id(settings, role, subject),
                 audience=settings.audience,
                 now=clock.now(),
                 lifetime=timedelta(minutes=minutes),
@@ -161,6 +164,13 @@ def token(
         err.print(f"no key for {exc.args[0]!r}; run `gateway keys init`")
         raise typer.Exit(1) from exc
     typer.echo(tok)
+
+
+def _staff_id(settings: Settings, role: str, subject: str | None) -> str:
+    try:
+        return Registry.load(settings.policy_dir).staff_id_for(role, subject)
+    except StaffNotRegisteredError as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 def _opa(*args: str) -> int:

@@ -69,10 +69,16 @@ def official_for(agency: str, role: str) -> str:
     raise LookupError(f"no official with role {role} at {agency} in the registry")
 
 
+def staff_id(role: StaffRole) -> str:
+    """The staff member a test token for ``role`` names by default (the demo registry's)."""
+    return Registry.load(POLICY_DIR).staff_id_for(role, None)
+
+
 class Tokens:
     def __init__(self, settings: Settings) -> None:
         self.keys = KeyStore(settings.keys_dir)
         self.audience = settings.audience
+        self.policy_dir = settings.policy_dir
 
     def agency(self, agency: str, role: str) -> dict[str, str]:
         return self.agency_official(agency, official_for(agency, role))
@@ -88,11 +94,13 @@ class Tokens:
         )
         return {"Authorization": f"Bearer {tok}"}
 
-    def staff(self, role: StaffRole) -> dict[str, str]:
+    def staff(self, role: StaffRole, subject: str | None = None) -> dict[str, str]:
+        """A token for ``subject`` (a staff registry id), by default the first registered
+        active member holding ``role``: tokens for anyone else are refused."""
         tok = mint_token(
             self.keys,
             issuer=GATEWAY_KEY_NAME,
-            subject="test-staff",
+            subject=Registry.load(self.policy_dir).staff_id_for(role, subject),
             audience=self.audience,
             now=datetime.now(UTC),
             role=role,

@@ -5,12 +5,17 @@ authenticate, with which key) and officials (name, title and role of a token's
 ``sub``) from there, so identity and policy can never disagree about who an
 official is. Data paths follow OPA's rule: a JSON file's content is placed at
 the path of its directory under ``data``.
+
+The gateway's own staff (disclosure officers, auditors, operators, court
+liaisons) are registered there too (``policies/registry/staff``): a staff token
+names a registered, active member holding the role it claims, so the officer a
+review leaf names is a person on file, not whatever a token minter typed.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +44,29 @@ class Official:
     acting: bool
 
 
+@dataclass(frozen=True)
+class StaffMember:
+    """A person working the gateway itself; only an ``active`` member may hold a token."""
+
+    id: str
+    name: str
+    roles: tuple[str, ...]
+    status: str
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+STAFF_STATUSES = ("active", "inactive")
+
+
 class RegistryError(ValueError):
     """The registry files are missing or do not have the documented shape."""
+
+
+class StaffNotRegisteredError(LookupError):
+    """No active staff member holds the role: a token for them would be refused."""
 
 
 def load_policy_data(policy_dir: Path) -> dict[str, Any]:
@@ -61,6 +87,9 @@ def load_policy_data(policy_dir: Path) -> dict[str, Any]:
 class Registry:
     agencies: dict[str, Agency]
     officials: dict[str, Official]
+    staff: dict[str, StaffMember] = field(default_factory=dict)
+    dhs_departments: frozenset[str] = frozenset()
+    """Departments the registry marks ``is_dhs`` (an agency fact may resolve to one)."""
 
     @classmethod
     def load(cls, policy_dir: Path) -> Registry:
@@ -92,6 +121,56 @@ class Registry:
                 )
                 for k, v in reg["officials"].items()
             }
+            staff = _staff(reg.get("staff", {}))
+            dhs_departments = frozenset(
+                k for k, v in reg.get("departments", {}).items() if v.get("is_dhs") is True
+            )
         except (KeyError, TypeError, AttributeError) as exc:
             raise RegistryError(f"registry under {policy_dir} is malformed: {exc!r}") from exc
-        return cls(agencies=agencies, officials=officials)
+        return cls(
+            agencies=agencies, officials=officials, staff=staff, dhs_departments=dhs_departments
+        )
+
+    def staff_member(self, subject: str, role: str) -> StaffMember | None:
+        """The active member ``subject`` if they hold ``role``; None otherwise."""
+        member = self.staff.get(subject)
+        if member is None or not member.active or role not in member.roles:
+            return None
+        return member
+
+    def first_staff_with(self, role: str) -> StaffMember | None:
+        """The first active member (by id) holding ``role``: who a local token is for."""
+        for key in sorted(self.staff):
+            member = self.staff_member(key, role)
+            if member is not None:
+                return member
+        return None
+
+    def staff_id_for(self, role: str, subject: str | None) -> str:
+        """Whom a locally minted staff token names: ``subject`` if it is an active member
+        holding ``role``, else (no subject given) the first such member."""
+        if subject is None:
+            member = self.first_staff_with(role)
+            if member is None:
+                raise StaffNotRegisteredError(f"no active staff member holds the role {role!r}")
+            return member.id
+        if self.staff_member(subject, role) is None:
+            raise StaffNotRegisteredError(
+                f"{subject!r} is not an active staff member with the role {role!r}"
+                " (policies/registry/staff)"
+            )
+        return subject
+
+
+def _staff(entries: dict[str, Any]) -> dict[str, StaffMember]:
+    staff: dict[str, StaffMember] = {}
+    for key, v in entries.items():
+        roles = v["roles"]
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise TypeError(f"staff {key}: roles must be a list of role names")
+        if v["status"] not in STAFF_STATUSES:
+            raise TypeError(f"staff {key}: status must be one of {', '.join(STAFF_STATUSES)}")
+        if v["id"] != key:
+            raise TypeError(f"staff {key}: id must equal its key")
+        staff[key] = StaffMember(id=v["id"], name=v["name"], roles=tuple(roles), status=v["status"])
+    return staff

@@ -11,7 +11,10 @@ token. The checks, in order:
    future and at most the configured lifetime after ``iat``; neither ``iat``
    nor ``nbf`` (optional) is later than now plus the configured clock skew — a
    token minted for later use must not work early;
-4. ``sub`` is an official of that agency in the registry (agency tokens);
+4. ``sub`` is an official of that agency in the registry (agency tokens), or
+   an active member of the staff registry holding the claimed ``role`` (staff
+   tokens): a staff token for an unknown, inactive or unentitled person is
+   refused like a forged one;
 5. the ``jti`` allows this use (recorded until the token expires): a token's
    first use fixes what it is for. First used on a read-only call (``GET``,
    ``HEAD``), it is a *read token*: any number of read-only calls until it
@@ -64,8 +67,10 @@ class StaffPrincipal:
     """A gateway-side person (auditor, disclosure officer, operator, court liaison)."""
 
     subject: str
+    """The staff registry id (``policies/registry/staff``): who acted, on file."""
     role: StaffRole
     jti: str
+    name: str = ""
 
 
 Principal = AgencyPrincipal | StaffPrincipal
@@ -127,6 +132,11 @@ class TokenVerifier:
         self._audience = audience
         self._max_lifetime = max_lifetime_seconds
         self._leeway = leeway_seconds
+
+    @property
+    def registry(self) -> Registry:
+        """The registry tokens are verified against now (it changes on policy activation)."""
+        return self._registry
 
     def use_registry(self, registry: Registry) -> None:
         """Authenticate against a newly activated registry from the next request on."""
@@ -212,7 +222,12 @@ class TokenVerifier:
             role = claims.get("role")
             if role not in STAFF_ROLES:
                 raise UnauthenticatedError("gateway token lacks a valid role")
-            return StaffPrincipal(subject=sub, role=role, jti=jti)
+            member = self._registry.staff_member(sub, role)
+            if member is None:
+                raise UnauthenticatedError(
+                    "token subject is not an active staff member holding this role"
+                )
+            return StaffPrincipal(subject=sub, role=role, jti=jti, name=member.name)
         official = self._registry.officials.get(sub)
         agency = self._registry.agencies[issuer]
         if official is None or not self._may_sign_for(official, agency):

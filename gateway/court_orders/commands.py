@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.auth.keys import GATEWAY_KEY_NAME, KeyNotFoundError, KeyStore
+from gateway.auth.registry import Registry, StaffNotRegisteredError
 from gateway.auth.tokens import STAFF_ROLES, mint_token
 from gateway.clock import SystemClock, UnsafePinnedClock
 from gateway.domain import CourtOrderRecording
@@ -41,7 +42,10 @@ Token = Annotated[
     typer.Option(envvar="GATEWAY_STAFF_TOKEN", help="Staff bearer token (default: mint one)."),
 ]
 Role = Annotated[str, typer.Option(help="Staff role of a minted token: " + ", ".join(STAFF_ROLES))]
-Subject = Annotated[str, typer.Option(help="Staff subject of a minted token.")]
+Subject = Annotated[
+    str | None,
+    typer.Option(help="Staff registry id of a minted token (default: the first with --role)."),
+]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -49,7 +53,7 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _staff_token(token: str | None, role: str, subject: str) -> str:
+def _staff_token(token: str | None, role: str, subject: str | None) -> str:
     if token:
         return token
     if role not in STAFF_ROLES:
@@ -60,7 +64,7 @@ def _staff_token(token: str | None, role: str, subject: str) -> str:
         return mint_token(
             KeyStore(settings.keys_dir),
             issuer=GATEWAY_KEY_NAME,
-            subject=subject,
+            subject=Registry.load(settings.policy_dir).staff_id_for(role, subject),
             audience=settings.audience,
             now=clock.now(),
             lifetime=timedelta(minutes=2),
@@ -68,6 +72,8 @@ def _staff_token(token: str | None, role: str, subject: str) -> str:
         )
     except KeyNotFoundError as exc:
         raise _fail("no gateway key to mint a staff token; pass --token") from exc
+    except StaffNotRegisteredError as exc:
+        raise _fail(f"cannot mint a staff token: {exc}") from exc
 
 
 def _read_order(path: Path) -> dict[str, Any]:
@@ -124,7 +130,7 @@ def record(
     url: Url = "http://127.0.0.1:8000",
     token: Token = None,
     role: Role = "court_liaison",
-    subject: Subject = "local-staff",
+    subject: Subject = None,
 ) -> None:
     """Record an order (or, with "supersedes", a correction) verified against the docket."""
     order = _read_order(file)
@@ -146,7 +152,7 @@ def list_command(
     url: Url = "http://127.0.0.1:8000",
     token: Token = None,
     role: Role = "court_liaison",
-    subject: Subject = "local-staff",
+    subject: Subject = None,
 ) -> None:
     """List recorded orders, newest first (TINs are counted, not printed)."""
     found = _call(

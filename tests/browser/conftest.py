@@ -29,6 +29,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from gateway.auth.keys import GATEWAY_KEY_NAME, KeyStore
+from gateway.auth.registry import Registry
 from gateway.auth.tokens import StaffRole, mint_token
 from tests import scenarios as sc
 from tests.conftest import REPO
@@ -54,11 +55,12 @@ class Served:
     reviewed: str
     """A decision a disclosure officer approved."""
 
-    def token(self, role: StaffRole, subject: str = "browser-auditor") -> str:
+    def token(self, role: StaffRole, subject: str | None = None) -> str:
+        """A token for a registered staff member (by default the first with ``role``)."""
         return mint_token(
             KeyStore(self.home / "keys"),
             issuer=GATEWAY_KEY_NAME,
-            subject=subject,
+            subject=Registry.load(REPO / "policies").staff_id_for(role, subject),
             audience=self.audience,
             now=datetime.now(UTC),
             lifetime=timedelta(minutes=5),
@@ -110,13 +112,13 @@ def _lookups(url: str, gw: Served) -> dict[str, str]:
 
 def _approve_one(url: str, gw: Served) -> str:
     """A disclosure officer approves the first pending item: a review leaf to show."""
-    officer = {"Authorization": f"Bearer {gw.token('disclosure_officer', 'officer-1')}"}
+    officer = {"Authorization": f"Bearer {gw.token('disclosure_officer')}"}
     queue = httpx.get(f"{url}/v1/reviews", headers=officer, timeout=30)
     assert queue.status_code == 200, queue.text
     items = queue.json()["items"]
     assert items, "no scenario went to review"
     item = items[0]
-    officer = {"Authorization": f"Bearer {gw.token('disclosure_officer', 'officer-1')}"}
+    officer = {"Authorization": f"Bearer {gw.token('disclosure_officer')}"}
     done = httpx.post(
         f"{url}/v1/reviews/{item['decision_id']}/{item['ref']}",
         json={"action": "approve", "note": "delegation verified by phone"},

@@ -46,7 +46,7 @@ def test_an_auditor_signs_in_and_the_dashboard_charts_show_the_decisions(
     sign_in(page, gateway, gateway.token("auditor"))
     expect(page).to_have_url(f"{gateway.url}/audit/")
     expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
-    expect(page.get_by_text("Signed in as browser-auditor")).to_be_visible()
+    expect(page.get_by_text("Signed in as auditor-okoye")).to_be_visible()
     expect(page.locator("svg[role=img]")).to_have_count(4)
     for chart_id, title in [
         ("chart-over-time", "Decisions per day by final outcome"),
@@ -113,7 +113,7 @@ def test_a_reviewed_decision_shows_the_officers_action(
     page.goto(f"{gateway.url}/audit/decisions/{gateway.reviewed}")
     reviews = page.locator("table#reviews")
     assert _column(reviews, "Action") == ["approve"]
-    assert _column(reviews, "Officer") == ["officer-1"]
+    assert _column(reviews, "Officer") == ["officer-harper"]
     expect(page.locator("#proof-badge")).to_have_text("✔ Proof verified")
 
 

@@ -19,7 +19,7 @@ from gateway.audit.sealing import AuditKeys
 from gateway.auth.tokens import StaffRole
 from gateway.services import Services
 from tests import scenarios as sc
-from tests.support import Tokens, record_order
+from tests.support import Tokens, record_order, staff_id
 
 FBI = ("DOJ-FBI", "FBI_DIRECTOR")
 
@@ -74,7 +74,7 @@ def test_court_liaisons_and_disclosure_officers_record_orders(
     recorded = resp.json()
     assert recorded["version"] == 1
     assert recorded["supersedes"] is None
-    assert recorded["recorded_by"] == {"subject": "test-staff", "role": role}
+    assert recorded["recorded_by"] == {"subject": staff_id(role), "role": role}
     assert recorded["covered_tins"] == [sc.GONZALEZ_TIN]
     assert recorded["log_index"] == _services(client).decision_log.size() - 1
     assert _leaf(client, recorded["log_index"])[0] == "court_order"
@@ -139,7 +139,7 @@ def test_recorded_order_is_a_court_order_leaf_without_a_clear_tin(
     leaf = json.loads(body)
     assert kind == leaf["kind"] == "court_order"
     assert (leaf["order_id"], leaf["version"]) == (recorded["id"], 1)
-    assert leaf["recorded_by"] == {"subject": "test-staff", "role": "court_liaison"}
+    assert leaf["recorded_by"] == {"subject": staff_id("court_liaison"), "role": "court_liaison"}
     keys = _keys(client)
     # the same pseudonym a decision leaf gives this taxpayer, and never the TIN itself
     assert leaf["covered_tins"] == [keys.pseudonym("taxpayer", f"tin:{sc.GONZALEZ_TIN}")]

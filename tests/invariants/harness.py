@@ -137,7 +137,9 @@ def record_court_order(gateway: Gateway, order: dict[str, Any]) -> None:
     recording = {k: v for k, v in order.items() if k != "verified_with_court"}
     recording["verification_source"] = "PACER docket entry (invariant tests)"
     resp = gateway.post(
-        "/v1/court-orders", recording, _headers(keys, GATEWAY_KEY_NAME, "liaison", "court_liaison")
+        "/v1/court-orders",
+        recording,
+        _headers(keys, GATEWAY_KEY_NAME, "liaison-marsh", "court_liaison"),
     )
     assert resp.status_code == 201, resp.text
 

@@ -17,7 +17,7 @@ from gateway.audit.merkle import leaf_hash, verify_inclusion
 from gateway.audit.signer import NoteVerifier
 from gateway.services import Services
 from tests.integration.auditing.workload import RIVERA_TIN, Workload, run_workload
-from tests.support import Tokens
+from tests.support import Tokens, staff_id
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_accounting_answers_who_received_the_taxpayers_address(
     assert "123456789" not in json.dumps(answer)
     [looked] = [a for a in _access_leaves(client) if a["action"] == "accounting"]
     assert looked["taxpayer"] == answer["taxpayer"]
-    assert looked["viewer"] == {"subject": "test-staff", "role": "auditor"}
+    assert looked["viewer"] == {"subject": staff_id("auditor"), "role": "auditor"}
     assert RIVERA_TIN not in json.dumps(looked)
 
 

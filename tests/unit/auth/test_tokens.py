@@ -9,10 +9,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gateway.auth.keys import GATEWAY_KEY_NAME, KeyStore
-from gateway.auth.registry import Agency, Official, Registry
+from gateway.auth.registry import Agency, Official, Registry, StaffMember
 from gateway.auth.tokens import (
     AgencyPrincipal,
     StaffPrincipal,
+    StaffRole,
     TokenUse,
     TokenVerifier,
     mint_token,
@@ -58,6 +59,11 @@ def registry() -> Registry:
                 "ice-director", "DHS-ICE", "I", "Director", "COMPONENT_HEAD", False
             ),
         },
+        staff={
+            "alice": StaffMember("alice", "Alice A.", ("auditor",), "active"),
+            "olga": StaffMember("olga", "Olga O.", ("disclosure_officer", "auditor"), "active"),
+            "gone": StaffMember("gone", "Gus G.", ("auditor",), "inactive"),
+        },
     )
 
 
@@ -101,10 +107,38 @@ def test_valid_agency_token_names_the_registered_official(
     assert p.official.role == "FBI_DIRECTOR"
 
 
-def test_staff_token_carries_its_role(keys: KeyStore, verifier: TokenVerifier) -> None:
+def test_staff_token_carries_its_role_and_the_registered_name(
+    keys: KeyStore, verifier: TokenVerifier
+) -> None:
     tok = _mint(keys, issuer=GATEWAY_KEY_NAME, subject="alice", role="auditor")
     p = verifier.verify(f"Bearer {tok}", NOW)
-    assert p == StaffPrincipal(subject="alice", role="auditor", jti=p.jti)
+    assert p == StaffPrincipal(subject="alice", role="auditor", jti=p.jti, name="Alice A.")
+
+
+def test_a_staff_member_may_sign_in_with_any_role_they_hold(
+    keys: KeyStore, verifier: TokenVerifier
+) -> None:
+    for role in ("disclosure_officer", "auditor"):
+        tok = _mint(keys, issuer=GATEWAY_KEY_NAME, subject="olga", role=role)
+        p = verifier.verify(f"Bearer {tok}", NOW)
+        assert isinstance(p, StaffPrincipal)
+        assert (p.subject, p.role) == ("olga", role)
+
+
+@pytest.mark.parametrize(
+    ("subject", "role"),
+    [
+        pytest.param("mallory", "auditor", id="unknown"),
+        pytest.param("gone", "auditor", id="inactive"),
+        pytest.param("alice", "disclosure_officer", id="role_not_held"),
+    ],
+)
+def test_staff_token_for_anyone_but_an_active_member_with_the_role_is_refused(
+    keys: KeyStore, verifier: TokenVerifier, subject: str, role: StaffRole
+) -> None:
+    tok = _mint(keys, issuer=GATEWAY_KEY_NAME, subject=subject, role=role)
+    with pytest.raises(UnauthenticatedError, match="staff member"):
+        verifier.verify(f"Bearer {tok}", NOW)
 
 
 def test_replayed_jti_is_refused(keys: KeyStore, verifier: TokenVerifier) -> None:
