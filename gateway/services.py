@@ -103,6 +103,7 @@ def build_services(
         lookups=lookup_store,
         audit_keys=audit_keys,
         clock=clock,
+        registry=lambda: verifier.registry,  # the two-person rule reads who is DHS
     )
 
     def on_activate(revision: str, files: list[str]) -> None:

@@ -129,10 +129,16 @@ def review_record(
     at: datetime,
     note: str,
     released_tax_year: int | None,
+    first_approval_index: int | None = None,
+    court_notice_filing_index: int | None = None,
 ) -> bytes:
     """The canonical bytes of a ``review`` leaf: a disclosure officer settled one subject.
 
     The officer's note is sealed like the policy input: it may name the taxpayer.
+    ``officer`` is the staff registry id. A release that waited for another
+    officer's first approval (two-person rule) or for a court-notice filing names
+    those leaves (``first_approval_index``, ``court_notice_filing_index``); the
+    keys are absent otherwise.
     """
     record: dict[str, JsonValue] = {
         "v": RECORD_VERSION,
@@ -151,7 +157,76 @@ def review_record(
             note.encode(), associated_data=f"{decision_id}:{position}".encode()
         ),
     }
+    if first_approval_index is not None:
+        record["first_approval_index"] = first_approval_index
+    if court_notice_filing_index is not None:
+        record["court_notice_filing_index"] = court_notice_filing_index
     return canonical_json(record)
+
+
+def review_first_approval_record(
+    *,
+    keys: AuditKeys,
+    decision_id: str,
+    position: int,
+    agency_id: str,
+    ref: str,
+    officer: str,
+    at: datetime,
+    note: str,
+) -> bytes:
+    """The canonical bytes of a ``review_first_approval`` leaf (two-person rule).
+
+    The first of two officers approved a subject that touches DHS or an
+    injunction rule; nothing is released until another officer approves too (a
+    ``review`` leaf naming this one). The note is sealed as in a ``review`` leaf.
+    """
+    record: dict[str, JsonValue] = {
+        "v": RECORD_VERSION,
+        "kind": "review_first_approval",
+        "decision_id": decision_id,
+        "subject_position": position,
+        "ref_hmac": keys.pseudonym("ref", f"{agency_id}:{ref}"),
+        "officer": officer,
+        "at": _ts(at),
+        "sealed_note": keys.seal(
+            note.encode(), associated_data=f"first:{decision_id}:{position}".encode()
+        ),
+    }
+    return canonical_json(record)
+
+
+def court_notice_filing_record(
+    *,
+    decision_id: str,
+    filed_by: str,
+    filed_at: datetime,
+    court: str,
+    reference: str,
+    recorded_by: str,
+    recorded_by_role: str,
+    recorded_at: datetime,
+) -> bytes:
+    """The canonical bytes of a ``court_notice_filing`` leaf.
+
+    A decision's ``COURT_NOTICE`` obligation (INJ-0, INJ-3) was met: who filed
+    the notice, when, with which court and under which reference (a docket
+    entry or filing number). Nothing here names a taxpayer, so it is in clear.
+    """
+    return canonical_json(
+        {
+            "v": RECORD_VERSION,
+            "kind": "court_notice_filing",
+            "decision_id": decision_id,
+            "obligation": "COURT_NOTICE",
+            "filed_by": filed_by,
+            "filed_at": _ts(filed_at),
+            "court": court,
+            "reference": reference,
+            "recorded_by": {"subject": recorded_by, "role": recorded_by_role},
+            "recorded_at": _ts(recorded_at),
+        }
+    )
 
 
 def policy_activation_record(revision: str, at: datetime, files: list[str]) -> bytes:
@@ -180,6 +255,8 @@ def key_rotation_record(
     new_key_id: str,
     old_key_id: str | None = None,
     verifier_key: str | None = None,
+    old_verifier_key: str | None = None,
+    statement: str | None = None,
 ) -> bytes:
     """The canonical bytes of a ``key_rotation`` leaf.
 
@@ -187,20 +264,28 @@ def key_rotation_record(
     key; ``verifier_key`` is then its public verifier key text), ``pseudonym``
     or ``sealing`` (the audit keys; only their key ids are recorded, never the
     key material).
+
+    A checkpoint rotation also carries the old key's verifier key text and the
+    rotation ``statement`` the old and new keys signed
+    (:mod:`gateway.audit.rotation`); without them (the log's first key) the
+    leaf is as it always was, so older leaves keep their bytes.
     """
     if key_role not in ("checkpoint", "pseudonym", "sealing"):
         raise ValueError(f"unknown key role {key_role!r}")
-    return canonical_json(
-        {
-            "v": RECORD_VERSION,
-            "kind": "key_rotation",
-            "key_role": key_role,
-            "rotated_at": _ts(at),
-            "old_key_id": old_key_id,
-            "new_key_id": new_key_id,
-            "verifier_key": verifier_key,
-        }
-    )
+    record: dict[str, JsonValue] = {
+        "v": RECORD_VERSION,
+        "kind": "key_rotation",
+        "key_role": key_role,
+        "rotated_at": _ts(at),
+        "old_key_id": old_key_id,
+        "new_key_id": new_key_id,
+        "verifier_key": verifier_key,
+    }
+    if old_verifier_key is not None:
+        record["old_verifier_key"] = old_verifier_key
+    if statement is not None:
+        record["statement"] = statement
+    return canonical_json(record)
 
 
 def court_order_record(

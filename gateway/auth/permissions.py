@@ -10,9 +10,11 @@ route declares a permission and every role without it gets a 403.
 What each role may do, and why:
 
 * ``agency_official``: ask for addresses and read back its own agency's answers.
-* ``disclosure_officer``: the review queue (read it, approve or deny) and recording
-  a court order verified on the docket.
-* ``court_liaison``: recording court orders.
+* ``disclosure_officer``: the review queue (read it, approve or deny), the sealed
+  policy input of the items in it (what the policy saw, unsealed on the server for
+  this role alone), recording the court notices filed before a release, and
+  recording a court order verified on the docket.
+* ``court_liaison``: recording court orders and the court notices they filed.
 * ``auditor``: the decision log's leaves, the audit API and pages, the policy in force.
 * ``operator``: the policy in force (to watch reloads).
 * every role: the log's checkpoints, proofs and public key, which reveal nothing
@@ -40,6 +42,8 @@ class Permission(StrEnum):
     LOOKUP_READ = "read the agency's own decided lookups"
     REVIEW_READ = "read the review queue"
     REVIEW_ACT = "approve or deny a held release"
+    REVIEW_CONTEXT = "read the unsealed policy input of review items"
+    COURT_NOTICE_RECORD = "record a court notice's filing"
     COURT_ORDER_READ = "read the court-order registry"
     COURT_ORDER_RECORD = "record a verified court order"
     LOG_READ = "read the decision log's checkpoints, proofs and public key"
@@ -57,10 +61,17 @@ ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyTy
         "agency_official": frozenset({Permission.LOOKUP_CREATE, Permission.LOOKUP_READ})
         | _EVERYONE,
         "disclosure_officer": frozenset(
-            {Permission.REVIEW_READ, Permission.REVIEW_ACT, Permission.COURT_ORDER_RECORD}
+            {
+                Permission.REVIEW_READ,
+                Permission.REVIEW_ACT,
+                Permission.REVIEW_CONTEXT,
+                Permission.COURT_NOTICE_RECORD,
+                Permission.COURT_ORDER_RECORD,
+            }
         )
         | _STAFF,
-        "court_liaison": frozenset({Permission.COURT_ORDER_RECORD}) | _STAFF,
+        "court_liaison": frozenset({Permission.COURT_ORDER_RECORD, Permission.COURT_NOTICE_RECORD})
+        | _STAFF,
         "auditor": frozenset(
             {Permission.LOG_ENTRIES, Permission.AUDIT_READ, Permission.POLICY_STATUS}
         )

@@ -262,3 +262,47 @@ class CourtOrderRecord(SQLModel, table=True):
 
 
 COURT_ORDER_RECORD = _table("court_order_record")
+
+
+# -- obligations before a release (migration v0008, gateway.reviews) ----------------------
+
+
+class CourtNoticeFiling(SQLModel, table=True):
+    """The court notice a decision's ``COURT_NOTICE`` obligation demands, as filed.
+
+    One per decision (the notice is about the request, whatever its subjects);
+    append-only like the court-order registry: a filing is evidence that a
+    release was preceded by notice. ``log_index`` is its ``court_notice_filing`` leaf.
+    """
+
+    __tablename__ = "court_notice_filing"
+
+    decision_id: str = Field(primary_key=True)
+    filed_by: str
+    filed_at: datetime = Field(sa_column=Column(AwareDateTime, nullable=False))
+    court: str
+    reference: str
+    recorded_by: str
+    recorded_by_role: str
+    recorded_at: datetime = Field(sa_column=Column(AwareDateTime, nullable=False))
+    log_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class ReviewFirstApproval(SQLModel, table=True):
+    """The first of two officers' approvals of a subject under the two-person rule.
+
+    Append-only; the second approval, by another officer, settles the
+    ``review_item`` and releases. ``log_index`` is its ``review_first_approval`` leaf.
+    """
+
+    __tablename__ = "review_first_approval"
+
+    decision_id: str = Field(primary_key=True)
+    position: int = Field(primary_key=True)
+    officer: str
+    approved_at: datetime = Field(sa_column=Column(AwareDateTime, nullable=False))
+    log_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+COURT_NOTICE_FILING = _table("court_notice_filing")
+REVIEW_FIRST_APPROVAL = _table("review_first_approval")
