@@ -297,6 +297,7 @@ class LookupPipeline:
             request_id_seen=prior is not None,
             nonce_seen=False,  # a replayed jti never gets past authentication
             duplicate_of=(duplicate.request_id, duplicate.created_at) if duplicate else None,
+            duplicate_status=duplicate.status if duplicate else None,
         )
 
     # -- 4. resolve subjects ---------------------------------------------------------------

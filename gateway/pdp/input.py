@@ -70,6 +70,8 @@ class ReplayFacts:
     request_id_seen: bool
     nonce_seen: bool
     duplicate_of: tuple[str, datetime] | None
+    duplicate_status: str | None = None
+    """The earlier request's answer now (GW-3b tells "already disclosed" from "already pending")."""
 
 
 def _rfc3339(t: datetime) -> str:
@@ -202,7 +204,11 @@ def build_policy_input(
         "written_request": True,
         "replay": {"request_id_seen": replay.request_id_seen, "nonce_seen": replay.nonce_seen},
         "duplicate_of": (
-            {"request_id": replay.duplicate_of[0], "decided_at": _rfc3339(replay.duplicate_of[1])}
+            {
+                "request_id": replay.duplicate_of[0],
+                "decided_at": _rfc3339(replay.duplicate_of[1]),
+                **({"status": replay.duplicate_status} if replay.duplicate_status else {}),
+            }
             if replay.duplicate_of
             else None
         ),

@@ -118,7 +118,8 @@ test_deny_s02_whole_request_reasons if {
 	reasons[2].message == "Preliminary injunction (CEDC v. Bessent, D. Mass. Feb. 5, 2026) enjoins implementation of the IRS–ICE MOU and related agreements."
 }
 
-_undefined_input_reasons := ["6103-P4-1:D", "GW-1:D", "GW-2:D", "GW-4:D", "GW-5:D", "GW-6:D"]
+# Both GW-2 rules fire: no valid signature, and no signer on file; each says which.
+_undefined_input_reasons := ["6103-P4-1:D", "GW-1:D", "GW-2:D", "GW-2:D", "GW-4:D", "GW-5:D", "GW-6:D"]
 
 # Adversarial: no input at all still yields a defined decision.
 test_deny_gw1_undefined_input if {

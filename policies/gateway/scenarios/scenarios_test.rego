@@ -78,7 +78,8 @@ test_deny_s05_taxpayer_not_covered if {
 	tk.summary(gateway.decision) == tk.expect(
 		"DENY",
 		[],
-		[tk.denied("TP-3003", ["6103-A:D", "6103-I1-5:D", "GW-11:OBL"], ["6103-A:D", "6103-I1-5:D", "GW-11:OBL"])],
+		# two 6103-I1-5 rules: the supplied TIN (shown) and the matched record's TIN (audit only)
+		[tk.denied("TP-3003", ["6103-A:D", "6103-I1-5:D", "6103-I1-5:D", "GW-11:OBL"], ["6103-A:D", "6103-I1-5:D", "GW-11:OBL"])],
 	) with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
 }
 

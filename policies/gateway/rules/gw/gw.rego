@@ -17,7 +17,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if count(malformed) 
 #   rule_id: GW-2
 #   outcome: DENY
 #   citation: §6103(p)(1), (p)(4)(C); §7213A exposure
-#   message: Request signature/identity could not be verified.
+#   message: The request's signature could not be verified.
 request_findings contains lib.finding(rego.metadata.rule()) if not input.signature_valid == true
 
 # METADATA
@@ -29,7 +29,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if not input.signatu
 #   rule_id: GW-2
 #   outcome: DENY
 #   citation: §6103(p)(1), (p)(4)(C); §7213A exposure
-#   message: Request signature/identity could not be verified.
+#   message: The signer is not on file as an official of the requesting agency with this role and acting status.
 request_findings contains lib.finding(rego.metadata.rule()) if not _signer_on_file
 
 # METADATA
@@ -45,14 +45,56 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 }
 
 # METADATA
-# title: Duplicate of a request decided within the duplicate window
-# description: The gateway computes duplicate_of (same payload, or same agency, taxpayer and periods, within DUP_WINDOW_SECONDS).
+# title: Already disclosed (duplicate of a request whose answer disclosed an address)
+# description: >-
+#   The gateway computes duplicate_of (same payload, or same agency, taxpayers and
+#   periods, within DUP_WINDOW_SECONDS) and gives the earlier request's status now:
+#   allowed or partially_allowed means something was disclosed.
 # custom:
 #   rule_id: GW-3b
 #   outcome: DENY
 #   citation: §6103(p)(3)(A); minimum necessary (policy)
-#   message: Duplicate of request %s decided at %s; no second disclosure.
+#   message: Already disclosed under request %s (answered at %s); no second disclosure of the same information.
 request_findings contains lib.finding_args(rego.metadata.rule(), [dup.request_id, dup.decided_at]) if {
+	dup := _duplicate
+	dup.status in {"allowed", "partially_allowed"}
+}
+
+# METADATA
+# title: Already pending (duplicate of a request still awaiting review)
+# description: Nothing was disclosed yet; the earlier request's answer will come when a disclosure officer settles it.
+# custom:
+#   rule_id: GW-3b
+#   outcome: DENY
+#   citation: §6103(p)(3)(A); minimum necessary (policy)
+#   message: Already pending under request %s (received at %s), which awaits a disclosure officer's review; its answer will come under that request.
+request_findings contains lib.finding_args(rego.metadata.rule(), [dup.request_id, dup.decided_at]) if {
+	dup := _duplicate
+	dup.status == "pending_review"
+}
+
+# METADATA
+# title: Duplicate of a request decided without a disclosure (or of a status not given)
+# description: >-
+#   The same ask as an earlier request that was denied, or whose status the input
+#   does not give (a decision logged before the status was part of the input).
+# custom:
+#   rule_id: GW-3b
+#   outcome: DENY
+#   citation: §6103(p)(3)(A); minimum necessary (policy)
+#   message: Repeats request %s (decided at %s) unchanged; its answer stands.
+request_findings contains lib.finding_args(rego.metadata.rule(), [dup.request_id, dup.decided_at]) if {
+	dup := _duplicate
+	not _disclosed_or_pending(dup)
+}
+
+# METADATA
+# title: The earlier request disclosed something, or awaits review
+_disclosed_or_pending(dup) if dup.status in {"allowed", "partially_allowed", "pending_review"}
+
+# METADATA
+# title: The earlier request this one duplicates (undefined unless its id and time are strings)
+_duplicate := dup if {
 	dup := input.duplicate_of
 	is_string(dup.request_id)
 	is_string(dup.decided_at)
@@ -88,7 +130,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   rule_id: GW-6
 #   outcome: DENY
 #   citation: §6103(p)(4), (p)(9)
-#   message: Recipient safeguards under §6103(p)(4) not certified.
+#   message: "The requesting agency's §6103(p)(4) safeguards are not certified as current, as presented or on file."
 request_findings contains lib.finding(rego.metadata.rule()) if not lib.safeguards_current
 
 # METADATA

@@ -132,11 +132,47 @@ test_deny_gw3_nonce_seen if {
 	tk.decide(request) == tk.expect("DENY", ["GW-3:D"], _denied)
 }
 
-test_deny_gw3b_duplicate if {
-	request := tk.patched(tk.fbi_i2, [tk.set("/duplicate_of", {"request_id": "FBI-BA-2026-0142-R0", "decided_at": "2026-03-02T09:12:00-05:00"})])
-	tk.decide(request) == tk.expect("DENY", ["GW-3b:D"], _denied)
+# GW-3b: the earlier request of the same ask, with its status now.
+_duplicate_of(status) := object.union(
+	{"request_id": "FBI-BA-2026-0142-R0", "decided_at": "2026-03-02T09:12:00-05:00"},
+	{"status": s | some s in [status]; s != null},
+)
+
+_gw3b_messages(status) := {f.message |
+	request := tk.patched(tk.fbi_i2, [tk.set("/duplicate_of", _duplicate_of(status))])
 	some f in gw.request_findings with input as tk.with_facts(request) with data.registry.court_orders as tk.court_orders
-	f.message == "Duplicate of request FBI-BA-2026-0142-R0 decided at 2026-03-02T09:12:00-05:00; no second disclosure."
+	f.rule == "GW-3b"
+}
+
+test_deny_gw3b_duplicate_whatever_the_status if {
+	every status in ["allowed", "partially_allowed", "pending_review", "denied", null] {
+		request := tk.patched(tk.fbi_i2, [tk.set("/duplicate_of", _duplicate_of(status))])
+		tk.decide(request) == tk.expect("DENY", ["GW-3b:D"], _denied)
+	}
+}
+
+test_deny_gw3b_already_disclosed if {
+	every status in ["allowed", "partially_allowed"] {
+		_gw3b_messages(status) == {"Already disclosed under request FBI-BA-2026-0142-R0 (answered at 2026-03-02T09:12:00-05:00); no second disclosure of the same information."}
+	}
+}
+
+# The first request disclosed nothing yet: the message must not say it did.
+test_deny_gw3b_already_pending if {
+	_gw3b_messages("pending_review") == {"Already pending under request FBI-BA-2026-0142-R0 (received at 2026-03-02T09:12:00-05:00), which awaits a disclosure officer's review; its answer will come under that request."}
+}
+
+# Denied before, or a logged input from before the status was given: still a duplicate, fail closed.
+test_deny_gw3b_repeat_of_a_denied_or_unknown_request if {
+	every status in ["denied", null] {
+		_gw3b_messages(status) == {"Repeats request FBI-BA-2026-0142-R0 (decided at 2026-03-02T09:12:00-05:00) unchanged; its answer stands."}
+	}
+}
+
+# Adversarial: a status outside the schema is malformed (GW-1) and still a duplicate.
+test_deny_gw3b_unknown_status_is_malformed if {
+	request := tk.patched(tk.fbi_i2, [tk.set("/duplicate_of", _duplicate_of("disclosed"))])
+	tk.decide(request).reasons == ["GW-1:D", "GW-3b:D"]
 }
 
 # Adversarial look-alike: a registered id with a suffix is not registered.

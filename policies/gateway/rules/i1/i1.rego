@@ -80,7 +80,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   rule_id: 6103-I1-3
 #   outcome: DENY
 #   citation: §6103(i)(1)(B)
-#   message: Application not authorized by an official listed in §6103(i)(1)(B).
+#   message: "The application for the order was not authorized by an official listed in §6103(i)(1)(B)."
 request_findings contains lib.finding(rego.metadata.rule()) if {
 	_order_basis
 	order := lib.court_order
@@ -94,7 +94,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   rule_id: 6103-I1-3
 #   outcome: REQUIRE_HUMAN_REVIEW
 #   citation: §6103(i)(1)(B)
-#   message: Application not authorized by an official listed in §6103(i)(1)(B).
+#   message: "The application was authorized by an Assistant U.S. Attorney or another DOJ official not listed in §6103(i)(1)(B); a disclosure officer must confirm the authorization."
 request_findings contains lib.finding(rego.metadata.rule()) if {
 	_order_basis
 	_authorizer_reviewable(lib.court_order)
@@ -107,7 +107,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   rule_id: 6103-I1-4
 #   outcome: DENY
 #   citation: §6103(i)(1)(A) ("pursuant to and upon the grant of")
-#   message: Order not in effect at time of disclosure.
+#   message: "The order is not in effect at the time of disclosure (not yet issued, or expired)."
 request_findings contains lib.finding(rego.metadata.rule()) if {
 	_order_basis
 	order := lib.court_order
@@ -120,8 +120,8 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   rule_id: 6103-I1-4
 #   outcome: REQUIRE_HUMAN_REVIEW
 #   citation: §6103(i)(1)(A) ("pursuant to and upon the grant of")
-#   message: Order not in effect at time of disclosure.
-request_findings contains lib.finding(rego.metadata.rule()) if {
+#   message: "The order has no expiry date and was issued more than %d days ago; a disclosure officer must confirm it is still in effect."
+request_findings contains lib.finding_args(rego.metadata.rule(), [max_age]) if {
 	_order_basis
 	order := lib.court_order
 	order.expires_at == null
@@ -136,7 +136,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   rule_id: 6103-I1-5
 #   outcome: DENY
 #   citation: §6103(i)(1)(A) ("only to the extent necessary as provided in such order")
-#   message: Taxpayer not covered by the order.
+#   message: "The TIN supplied for this taxpayer is not covered by the order."
 subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 	_order_basis
 	order := lib.court_order
@@ -152,7 +152,7 @@ subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   rule_id: 6103-I1-5
 #   outcome: DENY
 #   citation: §6103(i)(1)(A) ("only to the extent necessary as provided in such order")
-#   message: Taxpayer not covered by the order.
+#   message: "The matched record's TIN is not covered by the order, or no single record matched."
 subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
 	_order_basis
 	order := lib.court_order
@@ -166,7 +166,7 @@ subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   rule_id: 6103-I1-6
 #   outcome: ALLOW_WITH_REDACTION
 #   citation: §6103(i)(1)(A) ("specified taxable period or periods")
-#   message: Address limited to taxable periods specified in the order.
+#   message: "The last known address is from a period the order does not cover; the latest address from a covered period is released."
 subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
 	release_year[i]
 }
@@ -177,7 +177,7 @@ subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   rule_id: 6103-I1-6
 #   outcome: DENY
 #   citation: §6103(i)(1)(A) ("specified taxable period or periods")
-#   message: Address limited to taxable periods specified in the order.
+#   message: "No address on file is from a taxable period the order covers."
 subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
 	some i, t in _uncovered_last_known
 	not _latest_covered_year(lib.court_order, t)
@@ -250,7 +250,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   rule_id: 6103-I1-9
 #   outcome: ALLOW_WITH_REDACTION
 #   citation: §6103(i)(1)(A)
-#   message: Fields outside order/gateway scope withheld.
+#   message: "Fields outside the order or the gateway's scope withheld."
 subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 	_applies
 	lib.court_order
@@ -264,7 +264,7 @@ subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   rule_id: 6103-I1-9
 #   outcome: DENY
 #   citation: §6103(i)(1)(A)
-#   message: Fields outside order/gateway scope withheld.
+#   message: "The order's covered data does not include the taxpayer's address."
 subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 	_applies
 	order := lib.court_order

@@ -46,7 +46,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   rule_id: 6103-I2-2
 #   outcome: REQUIRE_HUMAN_REVIEW
 #   citation: §6103(i)(2)(A); CRM 507
-#   message: Request not from an official authorized by §6103(i)(2)(A).
+#   message: "The signer is a component head, a designee or an acting official; a disclosure officer must confirm authority under §6103(i)(2)(A)."
 request_findings contains lib.finding(rego.metadata.rule()) if {
 	_applies
 	_signer_reviewable
@@ -138,7 +138,7 @@ subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   rule_id: 6103-I2-6
 #   outcome: DENY
 #   citation: §6103(i)(2)(B)(iv)
-#   message: Specific reason(s) for relevance not set forth for this taxpayer.
+#   message: "No specific reason for relevance is set forth for this taxpayer."
 subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 	_applies
 	some i, t in lib.taxpayers
@@ -151,7 +151,7 @@ subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   rule_id: 6103-I2-6
 #   outcome: REQUIRE_HUMAN_REVIEW
 #   citation: §6103(i)(2)(B)(iv)
-#   message: Specific reason(s) for relevance not set forth for this taxpayer.
+#   message: "Boilerplate reason shared with another taxpayer of the batch: a reason specific to this taxpayer must be set forth."
 subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 	_applies
 	some i, t in lib.taxpayers

@@ -21,12 +21,8 @@ request_findings contains lib.finding(rego.metadata.rule()) if lib.basis == "610
 # description: >-
 #   Claimed for an imminent danger of death or physical injury
 #   (EMERGENCY_LIFE_SAFETY) or flight from Federal prosecution
-#   (FUGITIVE_LOCATION); any other purpose leaves no basis (6103-A).
-# custom:
-#   rule_id: 6103-I3-2
-#   outcome: REQUIRE_HUMAN_REVIEW
-#   citation: §6103(i)(3)(B)
-#   message: Emergency disclosure is discretionary; duty officer decision.
+#   (FUGITIVE_LOCATION); any other purpose leaves no basis (6103-A). The finding
+#   is 6103-I3-2, built by _emergency from its own METADATA.
 request_findings contains _emergency
 
 # METADATA

@@ -10,11 +10,7 @@ import data.gateway.lib
 
 # METADATA
 # title: Terrorism disclosure request
-# custom:
-#   rule_id: 6103-I7-1
-#   outcome: REQUIRE_HUMAN_REVIEW
-#   citation: §6103(i)(7)(A)
-#   message: Terrorism disclosure is discretionary ('may'); senior review.
+# description: The finding is 6103-I7-1, built by _terrorism_request from its own METADATA.
 request_findings contains _terrorism_request
 
 # METADATA

@@ -31,7 +31,7 @@ _identity_finding(t) := _no_match if {
 #   rule_id: 6103-I2-10
 #   outcome: DENY
 #   citation: §6103(a) (disclosing a non-matching person's address is an unauthorized disclosure); §7431; CEDC (Feb 2026)
-#   message: No disclosure can be made for this entry.
+#   message: "The datastore holds no match for this entry, or contradicts the one found (name score below the floor, or a different TIN)."
 _no_match := lib.finding(rego.metadata.rule())
 
 # METADATA

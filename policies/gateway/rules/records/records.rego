@@ -19,5 +19,5 @@ obligations contains "ACCOUNTING_RECORD"
 #   rule_id: 6103-P4-1
 #   outcome: DENY
 #   citation: §6103(p)(4)
-#   message: Recipient safeguards under §6103(p)(4) not certified.
+#   message: "Return information is received only under §6103(p)(4) safeguards: none can be disclosed to this agency until they are certified."
 request_findings contains lib.finding(rego.metadata.rule()) if not lib.safeguards_current
