@@ -15,15 +15,17 @@ from gateway.audit import tables as log_tables
 from gateway.store.models import SQLModel
 
 
-def schema_drift(engine: Engine) -> list[Any]:
-    """What the migrations create that the datastore's models and the log's tables disagree with.
+def schema_drift(engine: Engine, *sources: MetaData) -> list[Any]:
+    """What the migrations create that the given table definitions disagree with.
 
-    Tables neither defines (another package's, compared by that package's own test)
-    are left out; for every other table, any difference at all is drift.
+    By default the datastore's models and the log's tables. Tables none of the sources
+    defines (another package's, compared by that package's own test) are left out; for
+    every other table, any difference at all is drift.
     """
     ours = MetaData()
-    for table in (*SQLModel.metadata.tables.values(), *log_tables.metadata.tables.values()):
-        table.to_metadata(ours)
+    for source in sources or (SQLModel.metadata, log_tables.metadata):
+        for table in source.tables.values():
+            table.to_metadata(ours)
     with engine.connect() as conn, warnings.catch_warnings():
         # SQLite cannot reflect an index on an expression (ix_address_household);
         # PostgreSQL can, so the comparison there still covers it.
