@@ -22,15 +22,18 @@ from gateway.api.middleware import RequestLogMiddleware
 from gateway.api.openapi import DOCS_ASSETS_URL, SWAGGER_UI_PARAMETERS, install_openapi
 from gateway.api.problems import install_problem_handlers
 from gateway.api.wire import WireHygieneMiddleware
+from gateway.audit.provisioning import check_production_keys
 from gateway.logging import configure_logging
 from gateway.pdp.manager import PolicyManager
 from gateway.services import build_services, make_clock
 from gateway.settings import Settings
 from gateway.web.pages import install_pages
+from gateway.web.review_pages import install_review_pages
 
 
 def create_app(settings: Settings) -> FastAPI:
     settings.check_production()
+    check_production_keys(settings)
     configure_logging(fmt=settings.log_format, level=settings.log_level)
 
     @asynccontextmanager
@@ -67,7 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_problem_handlers(app)
     install_openapi(app, settings)
     # The last one added runs first: the size cap bounds what the hygiene gate buffers.
-    app.add_middleware(WireHygieneMiddleware, form_paths=("/audit/",))
+    app.add_middleware(WireHygieneMiddleware, form_paths=("/audit/", "/review/"))
     app.add_middleware(RequestLogMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(lookups.router)
@@ -77,4 +80,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(log_api.router)
     app.include_router(audit.router)
     install_pages(app, settings)
+    install_review_pages(app, settings)
     return app
