@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast, get_args
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -37,23 +37,27 @@ from gateway.audit.log import AppendedLeaf, lock_for_append
 from gateway.audit.tables import LOG_ENTRY
 from gateway.auditing.tables import PROJECTION, PROJECTION_RULE, PROJECTION_STATE
 from gateway.db import write_transaction
+from gateway.outcomes import SubjectOutcome, request_outcome
 
 __all__ = ["catch_up", "decision_outcome", "project_leaves", "projected_until", "rebuild"]
 
 _CHUNK = 2000
+_SUBJECT_OUTCOMES = frozenset(get_args(SubjectOutcome))
 Progress = Callable[[int], None]
 
 
 def decision_outcome(subject_outcomes: Iterable[str]) -> str:
-    """A decision's outcome from its subjects' (as ``gateway.pep.request_outcome`` decides it)."""
-    outcomes = list(subject_outcomes)
-    if outcomes and all(o == "disclosed" for o in outcomes):
-        return "allowed"
-    if "disclosed" in outcomes:
-        return "partially_allowed"
-    if "pending_review" in outcomes:
-        return "pending_review"
-    return "denied"
+    """A decision's outcome from its subjects' stored outcomes, by the one mapping.
+
+    The stored strings come from leaves this gateway wrote; one outside the wire
+    vocabulary means the log and the code disagree, which must not be guessed over.
+    """
+    outcomes: list[SubjectOutcome] = []
+    for o in subject_outcomes:
+        if o not in _SUBJECT_OUTCOMES:
+            raise ValueError(f"a logged subject outcome outside the vocabulary: {o!r}")
+        outcomes.append(cast(SubjectOutcome, o))
+    return request_outcome(outcomes)
 
 
 def _json(values: Iterable[str]) -> str:
