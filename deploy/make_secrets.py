@@ -61,9 +61,10 @@ def make(target: Path, log_origin: str) -> list[Path]:
     target.chmod(0o700)
     with tempfile.TemporaryDirectory() as scratch:
         keys = Path(scratch)
-        KeyStore(keys).ensure(GATEWAY_KEY_NAME)
-        ensure_log_key(keys, log_origin)
-        AuditKeys.load_or_create(keys)
+        # Provisioned keys: without the demo mark production refuses.
+        KeyStore(keys).ensure(GATEWAY_KEY_NAME, demo=False)
+        ensure_log_key(keys, log_origin, demo=False)
+        AuditKeys.load_or_create(keys, demo=False)
         for name in GATEWAY_FILES[:5]:
             shutil.copyfile(keys / name, target / name)
     password = secrets.token_urlsafe(32)

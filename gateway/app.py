@@ -22,6 +22,7 @@ from gateway.api.middleware import RequestLogMiddleware
 from gateway.api.openapi import DOCS_ASSETS_URL, SWAGGER_UI_PARAMETERS, install_openapi
 from gateway.api.problems import install_problem_handlers
 from gateway.api.wire import WireHygieneMiddleware
+from gateway.audit.provisioning import check_production_keys
 from gateway.logging import configure_logging
 from gateway.pdp.manager import PolicyManager
 from gateway.services import build_services, make_clock
@@ -32,6 +33,7 @@ from gateway.web.review_pages import install_review_pages
 
 def create_app(settings: Settings) -> FastAPI:
     settings.check_production()
+    check_production_keys(settings)
     configure_logging(fmt=settings.log_format, level=settings.log_level)
 
     @asynccontextmanager

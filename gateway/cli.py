@@ -17,9 +17,10 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from gateway.audit.commands import audit_app
-from gateway.audit.logkey import ensure_log_key
+from gateway.audit.key_commands import keys_app
+from gateway.audit.provisioning import audit_keys, key_store
 from gateway.auditing.commands import register as register_audit_workbench
-from gateway.auth.keys import GATEWAY_KEY_NAME, KeyNotFoundError, KeyStore
+from gateway.auth.keys import GATEWAY_KEY_NAME, KeyNotFoundError
 from gateway.auth.registry import Registry, StaffNotRegisteredError
 from gateway.auth.tokens import STAFF_ROLES, mint_token
 from gateway.clock import SystemClock, UnsafePinnedClock
@@ -67,7 +68,6 @@ def _fail(code: int, message: str) -> NoReturn:
 
 
 app = _GatewayCommand(no_args_is_help=True, add_completion=False, help=__doc__)
-keys_app = typer.Typer(no_args_is_help=True, help="Demo agency keys and the gateway's own key.")
 policy_app = typer.Typer(no_args_is_help=True, help="Check and test the Rego policies with OPA.")
 app.add_typer(store_app, name="store", help="The taxpayer datastore.")
 app.add_typer(keys_app, name="keys")
@@ -97,18 +97,6 @@ def serve(
     serve_http(app_, settings, host=host, port=port)
 
 
-@keys_app.command("init")
-def keys_init() -> None:
-    """Create a demo key for every registered agency that has none, and the gateway's key."""
-    settings = Settings()
-    store = KeyStore(settings.keys_dir)
-    registry = Registry.load(settings.policy_dir)
-    created = [i for i in [GATEWAY_KEY_NAME, *sorted(registry.agencies)] if store.ensure(i)]
-    err.print(f"keys: {len(created)} created, {len(registry.agencies) + 1 - len(created)} kept")
-    if ensure_log_key(settings.keys_dir, settings.log_origin):
-        err.print(f"keys: created the decision log's checkpoint key ({settings.log_origin})")
-
-
 @app.command()
 def token(
     agency: Annotated[str | None, typer.Option(help="Agency id, e.g. DOJ-FBI.")] = None,
@@ -122,7 +110,7 @@ def token(
 ) -> None:
     """Print a signed bearer token on stdout (local use and tests)."""
     settings = Settings()
-    keys = KeyStore(settings.keys_dir)
+    keys = key_store(settings)
     clock = UnsafePinnedClock(settings.pinned_clock) if settings.pinned_clock else SystemClock()
     if (agency is None) == (role is None):
         raise typer.BadParameter("give either --agency with --official, or --role")
@@ -200,7 +188,6 @@ def policy_replay(
     from rich.table import Table
 
     from gateway.audit.log import DecisionLog
-    from gateway.audit.sealing import AuditKeys
     from gateway.pdp.opa import OpaPolicyEngine
     from gateway.pdp.process import LocalOpa
     from gateway.pdp.replay import replay
@@ -215,7 +202,7 @@ def policy_replay(
     size = log.size()
     start = max(0, size - last)
     leaves = [(e.index, e.body) for e in log.entries(start, size)]
-    keys = AuditKeys.load_or_create(settings.keys_dir)
+    keys = audit_keys(settings)
     opa = LocalOpa(settings.opa_binary, directory, log_path=settings.home / "opa-replay.log")
     try:
         opa.start()

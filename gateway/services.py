@@ -9,12 +9,11 @@ from sqlalchemy.engine import Engine
 
 from gateway.audit.checkpoints import Checkpointer, CheckpointPublisher
 from gateway.audit.log import DecisionLog
-from gateway.audit.logkey import load_log_signer
+from gateway.audit.provisioning import audit_keys as provisioned_audit_keys
+from gateway.audit.provisioning import checkpoint_signer, key_store
 from gateway.audit.record import policy_activation_record
-from gateway.audit.sealing import AuditKeys
 from gateway.auditing.projection import project_leaves
 from gateway.auditing.service import AuditService
-from gateway.auth.keys import KeyStore
 from gateway.auth.registry import Registry
 from gateway.auth.tokens import TokenVerifier
 from gateway.clock import Clock, SystemClock, UnsafePinnedClock
@@ -66,7 +65,7 @@ def build_services(
     settings.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
-    keys = KeyStore(settings.keys_dir)
+    keys = key_store(settings)
     registry = Registry.load(settings.policy_dir)
     verifier = TokenVerifier(
         keys=keys,
@@ -78,15 +77,10 @@ def build_services(
     )
     decision_log = DecisionLog(engine)
     decision_log.add_leaf_writer(project_leaves)  # the auditors' projection, same transaction
-    checkpointer = Checkpointer(
-        decision_log,
-        # A production log signs only with a key that was provisioned for it.
-        load_log_signer(
-            settings.keys_dir, settings.log_origin, create=settings.environment != "production"
-        ),
-    )
+    # A production log signs only with a key that was provisioned for it.
+    checkpointer = Checkpointer(decision_log, checkpoint_signer(settings))
     lookup_store = LookupStore(engine)
-    audit_keys = AuditKeys.load_or_create(settings.keys_dir)
+    audit_keys = provisioned_audit_keys(settings)
     pipeline = LookupPipeline(
         engine=engine,
         active=active,

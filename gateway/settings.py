@@ -9,11 +9,14 @@ a developer's machine, so a production deployment cannot start with them.
 from __future__ import annotations
 
 from datetime import datetime
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class UnsafeSettingError(ValueError):
@@ -67,25 +70,128 @@ class Settings(BaseSettings):
     audit_session_minutes: int = Field(default=15, gt=0, le=60)
     """Lifetime of an auditor's browser session on the ``/audit/`` pages, from sign-in."""
 
+    # Key files: each may be mounted on its own (a secret file); unset, it is the
+    # development layout under GATEWAY_HOME/keys. Production never creates one.
+    token_key_file: Path | None = None
+    """The gateway's own Ed25519 key (staff tokens); default ``keys/gateway.key``."""
+    agency_keys_dir: Path | None = None
+    """Agencies' registered public keys, ``<agency id>.pub``; default ``keys/agencies``."""
+    checkpoint_key_file: Path | None = None
+    """The log's checkpoint signing key (PKCS#8 PEM); default ``keys/log-checkpoint.key``."""
+    pseudonym_key_file: Path | None = None
+    """The audit pseudonym (HMAC) key, 32 bytes; default ``keys/audit-pseudonym.key``."""
+    sealing_key_file: Path | None = None
+    """The audit sealing (AES-256-GCM) key, 32 bytes; default ``keys/audit-sealing.key``."""
+    retired_keys_dir: Path | None = None
+    """Pseudonym and sealing keys retired by a rotation, kept to read older leaves;
+    default ``keys/retired``."""
+    database_password_file: Path | None = None
+    """A file holding the database password, given to the driver; never in the URL."""
+    metrics_enabled: bool = False
+    """Serve Prometheus metrics; production requires ``metrics_token_file``."""
+    metrics_token_file: Path | None = None
+    """A file holding the bearer token a metrics scraper must present."""
+    tls_cert_file: Path | None = None
+    """`gateway serve` speaks HTTPS with this certificate (chain) PEM file."""
+    tls_key_file: Path | None = None
+    """The private key of ``tls_cert_file``."""
+    tls_client_ca_file: Path | None = None
+    """CA certificates agencies' client certificates must chain to (mutual TLS)."""
+    tls_client_auth: Literal["off", "optional", "required"] = "off"
+    """Mutual TLS: ``required`` refuses a TLS handshake without a client certificate
+    from ``tls_client_ca_file``; ``optional`` asks for one. Either way an agency whose
+    registry entry names a certificate is refused unless the connection presented it."""
+
+    @model_validator(mode="after")
+    def _tls_is_complete(self) -> Settings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE go together")
+        if self.tls_client_auth != "off" and (
+            self.tls_cert_file is None or self.tls_client_ca_file is None
+        ):
+            raise ValueError(
+                "GATEWAY_TLS_CLIENT_AUTH needs GATEWAY_TLS_CERT_FILE, GATEWAY_TLS_KEY_FILE"
+                " and GATEWAY_TLS_CLIENT_CA_FILE"
+            )
+        return self
+
     @property
     def resolved_database_url(self) -> str:
-        """The database URL, defaulting to a SQLite file under ``home``."""
-        if self.database_url:
+        """The database URL, defaulting to a SQLite file under ``home``; with
+        ``database_password_file``, the password read from it is set on the URL."""
+        if not self.database_url:
+            return f"sqlite:///{(self.home / 'gateway.db').resolve()}"
+        if self.database_password_file is None:
             return self.database_url
-        return f"sqlite:///{(self.home / 'gateway.db').resolve()}"
+        password = self.database_password_file.read_text("utf-8").rstrip("\r\n")
+        url = make_url(self.database_url).set(password=password)
+        return url.render_as_string(hide_password=False)
 
     @property
     def keys_dir(self) -> Path:
         """Where demo agency keys and the gateway's own keys live."""
         return self.home / "keys"
 
+    @property
+    def token_key_path(self) -> Path:
+        return self.token_key_file or self.keys_dir / "gateway.key"
+
+    @property
+    def agency_keys_path(self) -> Path:
+        return self.agency_keys_dir or self.keys_dir / "agencies"
+
+    @property
+    def checkpoint_key_path(self) -> Path:
+        return self.checkpoint_key_file or self.keys_dir / "log-checkpoint.key"
+
+    @property
+    def pseudonym_key_path(self) -> Path:
+        return self.pseudonym_key_file or self.keys_dir / "audit-pseudonym.key"
+
+    @property
+    def sealing_key_path(self) -> Path:
+        return self.sealing_key_file or self.keys_dir / "audit-sealing.key"
+
+    @property
+    def retired_keys_path(self) -> Path:
+        return self.retired_keys_dir or self.keys_dir / "retired"
+
     def check_production(self) -> None:
-        """Refuse development shortcuts when ``environment`` is production."""
+        """Refuse development shortcuts when ``environment`` is production.
+
+        Only what the settings themselves say; the key files are checked where
+        they are read (``gateway.audit.provisioning.check_production_keys``).
+        """
         if self.environment != "production":
             return
         if self.pinned_clock is not None:
             raise UnsafeSettingError("GATEWAY_PINNED_CLOCK is for development and tests only")
         if self.database_url is None or self.database_url.startswith("sqlite"):
             raise UnsafeSettingError("production needs GATEWAY_DATABASE_URL for PostgreSQL")
-        if self.opa_url is not None and not self.opa_url.startswith(("https://", "http://127.")):
+        if make_url(self.database_url).password is not None:
+            raise UnsafeSettingError(
+                "production: put the database password in GATEWAY_DATABASE_PASSWORD_FILE,"
+                " not in GATEWAY_DATABASE_URL"
+            )
+        if self.opa_url is not None and not _https_or_loopback(self.opa_url):
             raise UnsafeSettingError("production OPA must be reached over HTTPS or loopback")
+        if self.metrics_enabled and self.metrics_token_file is None:
+            raise UnsafeSettingError(
+                "production metrics need GATEWAY_METRICS_TOKEN_FILE (a bearer token for the"
+                " scraper), or GATEWAY_METRICS_ENABLED=false"
+            )
+
+
+def _https_or_loopback(url: str) -> bool:
+    """HTTPS anywhere, or plain HTTP to this host's loopback interface only."""
+    parsed = urlsplit(url)
+    if parsed.scheme == "https":
+        return True
+    if parsed.scheme != "http" or parsed.hostname is None:
+        return False
+    if parsed.hostname == "localhost":
+        return True
+    try:
+        return ip_address(parsed.hostname).is_loopback
+    except ValueError:
+        return False

@@ -37,7 +37,7 @@ from rich.progress import (
 )
 
 from gateway.audit.errors import AuditVerificationError, MalformedKeyError
-from gateway.audit.logkey import load_log_signer
+from gateway.audit.logkey import log_signer_from_file
 from gateway.audit.signer import NoteVerifier
 from gateway.clock import SystemClock
 from gateway.errors import GatewayError
@@ -94,7 +94,7 @@ def _log_and_checkpointer(settings: Settings) -> tuple[DecisionLog, Checkpointer
     migrate(engine)
     log = DecisionLog(engine)
     try:
-        signer = load_log_signer(settings.keys_dir, settings.log_origin)
+        signer = log_signer_from_file(settings.checkpoint_key_path, settings.log_origin)
     except FileNotFoundError as exc:
         _stderr.print("no checkpoint key: run `gateway keys init` (or start the gateway) first")
         raise typer.Exit(2) from exc
@@ -189,8 +189,17 @@ def verify_command(
         return
     settings = Settings()
     log, checkpointer = _log_and_checkpointer(settings)
-    verifier = _pinned_key(public_key) if public_key else checkpointer.signer.verifier
     try:
+        if public_key:
+            verifier = _pinned_key(public_key)
+        else:
+            # The chain is followed from the first key the log records: a key taken from
+            # the log vouches only for internal consistency, as the warning says.
+            verifier = checkpointer.first_key()
+            _stderr.print(
+                "warning: following the key chain from the first key the log records; pin"
+                " the one you obtained independently with --public-key"
+            )
         checkpoints = checkpointer.all()
         total = log.size()
         with _progress(total) as bar:
@@ -228,7 +237,7 @@ def export_command(
             manifest = export_log(
                 log,
                 checkpoints,
-                checkpointer.signer.verifier,
+                checkpointer.first_key(),
                 directory,
                 progress=advance,
             )
@@ -263,11 +272,26 @@ def checkpoint_command() -> None:
 
 
 @audit_app.command("public-key")
-def public_key_command() -> None:
+def public_key_command(
+    first: Annotated[
+        bool,
+        typer.Option(
+            "--first",
+            help="The log's first key (where verification starts), not the key in force.",
+        ),
+    ] = False,
+) -> None:
     """Print the log's verifier key (<origin>+<key id>+<base64 key>)."""
     settings = Settings()
+    if first:
+        log, checkpointer = _log_and_checkpointer(settings)
+        try:
+            typer.echo(checkpointer.first_key().verifier_key_text())
+        finally:
+            log.engine.dispose()
+        return
     try:
-        signer = load_log_signer(settings.keys_dir, settings.log_origin)
+        signer = log_signer_from_file(settings.checkpoint_key_path, settings.log_origin)
     except FileNotFoundError as exc:
         _stderr.print("no checkpoint key: run `gateway keys init` first")
         raise typer.Exit(2) from exc
@@ -327,8 +351,9 @@ def watch_command(
             _stderr.print("first run: pin the log's verifier key with --public-key")
             raise typer.Exit(2)
         saved = WitnessState(verifier_key=_pinned_key(public_key).verifier_key_text())
-    elif (
-        public_key is not None and _pinned_key(public_key).verifier_key_text() != saved.verifier_key
+    elif public_key is not None and _pinned_key(public_key).verifier_key_text() not in (
+        saved.first_key,
+        saved.verifier_key,
     ):
         _stderr.print("--public-key differs from the key pinned in the state file")
         raise typer.Exit(2)
@@ -347,6 +372,8 @@ def watch_command(
             except Exception as exc:  # network and HTTP errors: not evidence either way
                 _stderr.print(f"cannot reach the log: {exc}", markup=False)
                 raise typer.Exit(2) from exc
+            if step.state.verifier_key != saved.verifier_key:
+                typer.echo(f"key rotated: checkpoints are now signed by {step.state.verifier_key}")
             if step.state != saved:
                 save_state(state, step.state)
                 saved = step.state

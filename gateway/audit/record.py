@@ -146,6 +146,7 @@ def review_record(
         "decision_id": decision_id,
         "subject_position": position,
         "ref_hmac": keys.pseudonym("ref", f"{agency_id}:{ref}"),
+        "pseudonym_key_id": keys.pseudonym_key_id,
         "action": action,
         "officer": officer,
         "at": _ts(at),
@@ -187,6 +188,7 @@ def review_first_approval_record(
         "decision_id": decision_id,
         "subject_position": position,
         "ref_hmac": keys.pseudonym("ref", f"{agency_id}:{ref}"),
+        "pseudonym_key_id": keys.pseudonym_key_id,
         "officer": officer,
         "at": _ts(at),
         "sealed_note": keys.seal(

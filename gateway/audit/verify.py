@@ -11,9 +11,13 @@ One streaming verifier (:class:`LogVerifier`) serves both sources:
 
 What it guarantees:
 
-1. Every checkpoint's signed note verifies with a trusted key whose name is
-   the checkpoint's origin; the size and root stored beside the note are
-   the ones it signs; sizes strictly increase.
+1. Every checkpoint's signed note verifies with the key in force at its
+   size, whose name is the checkpoint's origin; the size and root stored
+   beside the note are the ones it signs; sizes strictly increase. The key in
+   force starts as the pinned key and changes only at a checkpoint key
+   rotation leaf the key in force signed (:mod:`gateway.audit.rotation`), for
+   every checkpoint larger than that leaf's index; a forged or unsigned key
+   record fails at its own index.
 2. Leaves are contiguous from index 0; each leaf hash is re-derived from the
    leaf's bytes (``SHA-256(0x00 || bytes)``) and compared with what was stored.
 3. Every complete subtree is re-derived (RFC 9162) and compared with the
@@ -42,6 +46,7 @@ from gateway.audit.checkpoints import StoredCheckpoint
 from gateway.audit.errors import AuditVerificationError
 from gateway.audit.log import DecisionLog, node_position
 from gateway.audit.merkle import EMPTY_ROOT, CompactRange, leaf_hash
+from gateway.audit.rotation import KeyChain, is_key_record, parse_key_record
 from gateway.audit.signer import NoteVerifier
 
 __all__ = [
@@ -81,6 +86,10 @@ class VerifyResult:
     size: int
     checkpoints: int
     latest: Checkpoint | None
+    rotations: int = 0
+    """Checkpoint key rotations followed from the pinned key."""
+    key: NoteVerifier | None = None
+    """The checkpoint key in force at the end of the log."""
 
     @property
     def uncovered(self) -> int:
@@ -105,36 +114,18 @@ class LogVerifier:
         self, verifiers: Sequence[NoteVerifier], claims: Sequence[CheckpointClaim]
     ) -> None:
         self._tree = CompactRange()
+        self._chain = KeyChain(verifiers)
         self._opened: list[Checkpoint] = []
+        self._roots: dict[int, bytes] = {}
         previous = -1
         for claim in claims:
-            where = max(claim.size - 1, 0)
-            # 1. Signature by a trusted key named after the origin.
-            try:
-                checkpoint = open_note(claim.note, verifiers)
-            except AuditVerificationError as exc:
+            if claim.size <= previous:
                 raise LogVerificationError(
-                    where, f"the checkpoint stored for size {claim.size} does not verify: {exc}"
-                ) from exc
-            if checkpoint.size != claim.size:
-                raise LogVerificationError(
-                    where,
-                    f"the checkpoint stored for size {claim.size} is signed for size"
-                    f" {checkpoint.size}",
+                    max(claim.size - 1, 0),
+                    f"checkpoint sizes do not increase ({previous} then {claim.size})",
                 )
-            if claim.root is not None and not hmac.compare_digest(claim.root, checkpoint.root):
-                raise LogVerificationError(
-                    where, f"the root stored for size {claim.size} is not the signed root"
-                )
-            if checkpoint.size <= previous:
-                raise LogVerificationError(
-                    where, f"checkpoint sizes do not increase ({previous} then {checkpoint.size})"
-                )
-            if self._opened and checkpoint.origin != self._opened[0].origin:
-                raise LogVerificationError(where, "checkpoints name different logs")
-            previous = checkpoint.size
-            self._opened.append(checkpoint)
-        self._pending = deque(self._opened)
+            previous = claim.size
+        self._pending = deque(claims)
         self._covered: Checkpoint | None = None
         self._check_checkpoints()
 
@@ -145,6 +136,39 @@ class LogVerifier:
     @property
     def checkpoints(self) -> list[Checkpoint]:
         return list(self._opened)
+
+    @property
+    def keys(self) -> tuple[NoteVerifier, ...]:
+        """The checkpoint key in force after the leaves fed so far."""
+        return self._chain.current
+
+    def _open(self, claim: CheckpointClaim) -> Checkpoint:
+        """1. Signed by the key in force at the claim's size, named after the origin."""
+        where = max(claim.size - 1, 0)
+        try:
+            checkpoint = open_note(claim.note, self._chain.current)
+        except AuditVerificationError as exc:
+            raise LogVerificationError(
+                where,
+                f"the checkpoint stored for size {claim.size} does not verify with the key in"
+                f" force at that size ({self._describe_keys()}): {exc}",
+            ) from exc
+        if checkpoint.size != claim.size:
+            raise LogVerificationError(
+                where,
+                f"the checkpoint stored for size {claim.size} is signed for size {checkpoint.size}",
+            )
+        if claim.root is not None and not hmac.compare_digest(claim.root, checkpoint.root):
+            raise LogVerificationError(
+                where, f"the root stored for size {claim.size} is not the signed root"
+            )
+        if self._opened and checkpoint.origin != self._opened[0].origin:
+            raise LogVerificationError(where, "checkpoints name different logs")
+        self._opened.append(checkpoint)
+        return checkpoint
+
+    def _describe_keys(self) -> str:
+        return "/".join(v.key_id.hex() for v in self._chain.current)
 
     def add(
         self,
@@ -188,12 +212,20 @@ class LogVerifier:
                         f"the stored hash of leaves {first}..{index} differs from the hash"
                         " of those leaves",
                     )
-        # 4. Signed roots.
+        # 4. A checkpoint key record changes the key for every larger checkpoint.
+        if is_key_record(data):
+            try:
+                record = parse_key_record(index, data)
+                if record is not None:
+                    self._chain.apply(record, self._roots.get)
+            except AuditVerificationError as exc:
+                raise LogVerificationError(index, str(exc)) from exc
+        # 5. Signed roots.
         self._check_checkpoints()
 
     def _check_checkpoints(self) -> None:
         while self._pending and self._pending[0].size == self._tree.size:
-            checkpoint = self._pending.popleft()
+            checkpoint = self._open(self._pending.popleft())
             root = self._tree.root() if checkpoint.size else EMPTY_ROOT
             if not hmac.compare_digest(root, checkpoint.root):
                 start = self._covered.size if self._covered else 0
@@ -202,6 +234,7 @@ class LogVerifier:
                     f"the leaves do not reproduce the root signed for size {checkpoint.size};"
                     f" the first altered leaf is among indices {start}..{checkpoint.size - 1}",
                 )
+            self._roots[checkpoint.size] = checkpoint.root
             self._covered = checkpoint
 
     def finish(self) -> VerifyResult:
@@ -213,7 +246,13 @@ class LogVerifier:
                 f"the log ends at size {self._tree.size} but a checkpoint was signed for size"
                 f" {missing.size}: leaves {self._tree.size}..{missing.size - 1} are missing",
             )
-        return VerifyResult(self._tree.size, len(self._opened), self._covered)
+        return VerifyResult(
+            self._tree.size,
+            len(self._opened),
+            self._covered,
+            rotations=self._chain.rotations,
+            key=self._chain.current[0],
+        )
 
 
 def verify_database(

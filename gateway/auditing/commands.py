@@ -55,15 +55,15 @@ def _service(settings: Settings) -> Iterator[AuditService]:
     """The audit service on the configured database, disposed of after the command."""
     from gateway.audit.checkpoints import Checkpointer
     from gateway.audit.log import DecisionLog
-    from gateway.audit.logkey import load_log_signer
-    from gateway.audit.sealing import AuditKeys
+    from gateway.audit.logkey import log_signer_from_file
+    from gateway.audit.provisioning import audit_keys
     from gateway.auditing.projection import project_leaves
     from gateway.clock import SystemClock
     from gateway.db import make_engine, migrate
     from gateway.pdp.catalog import RuleCatalog
 
     try:
-        signer = load_log_signer(settings.keys_dir, settings.log_origin)
+        signer = log_signer_from_file(settings.checkpoint_key_path, settings.log_origin)
     except FileNotFoundError as exc:
         _err.print("no checkpoint key: run `gateway keys init` (or start the gateway) first")
         raise typer.Exit(2) from exc
@@ -76,7 +76,7 @@ def _service(settings: Settings) -> Iterator[AuditService]:
             engine=engine,
             decision_log=log,
             checkpointer=Checkpointer(log, signer),
-            audit_keys=AuditKeys.load_or_create(settings.keys_dir),
+            audit_keys=audit_keys(settings),
             clock=SystemClock(),
             catalog=RuleCatalog(
                 opa_binary=settings.opa_binary,

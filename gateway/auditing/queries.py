@@ -138,8 +138,13 @@ def decision_rows(conn: Connection, decision_id: str) -> list[ProjectionRow]:
     return [to_row(row) for row in conn.execute(query)]
 
 
-def taxpayer_rows(conn: Connection, pseudonym: str) -> list[ProjectionRow]:
-    query = select(*_COLUMNS).where(t.c.taxpayer == pseudonym).order_by(t.c.log_index.desc())
+def taxpayer_rows(conn: Connection, pseudonyms: Sequence[str]) -> list[ProjectionRow]:
+    """Rows naming the taxpayer under any of ``pseudonyms`` (one per pseudonym key)."""
+    query = (
+        select(*_COLUMNS)
+        .where(t.c.taxpayer.in_(list(pseudonyms)))
+        .order_by(t.c.log_index.desc(), t.c.position)
+    )
     return [to_row(row) for row in conn.execute(query)]
 
 

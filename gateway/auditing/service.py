@@ -63,6 +63,7 @@ __all__ = [
     "AuditService",
     "access_record",
     "taxpayer_pseudonym",
+    "taxpayer_pseudonyms",
 ]
 
 ACCESS_KIND = "audit_access"
@@ -75,13 +76,23 @@ _TIN = re.compile(r"[0-9]{3}-[0-9]{2}-[0-9]{4}")
 
 def taxpayer_pseudonym(keys: AuditKeys, tin: str) -> str:
     """The pseudonym decision leaves give a taxpayer identified by ``tin`` (any spelling)."""
+    return keys.pseudonym("taxpayer", _tin_key(tin))
+
+
+def taxpayer_pseudonyms(keys: AuditKeys, tin: str) -> list[str]:
+    """The taxpayer's pseudonym under every pseudonym key, in force first: leaves from
+    before a pseudonym key rotation name the taxpayer under the key of their day."""
+    return list(keys.pseudonyms("taxpayer", _tin_key(tin)).values())
+
+
+def _tin_key(tin: str) -> str:
     normalized = normalize_tin(tin)
     if normalized is None or not _TIN.fullmatch(normalized):
         raise InvalidRequestError(
             "tin must be nine digits, optionally written 123-45-6789",
             extra={"errors": [{"loc": ["query", "tin"], "msg": "not a TIN"}]},
         )
-    return keys.pseudonym("taxpayer", f"tin:{normalized}")
+    return f"tin:{normalized}"
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -363,10 +374,11 @@ class AuditService:
 
     def accounting(self, viewer: Viewer, tin: str) -> Accounting:
         """Every disclosure and every pending or denied request about the taxpayer ``tin``."""
-        pseudonym = taxpayer_pseudonym(self._keys, tin)
+        pseudonyms = taxpayer_pseudonyms(self._keys, tin)
+        pseudonym = pseudonyms[0]
         self._record(viewer, "accounting", taxpayer=pseudonym)
         rows: list[ProjectionRow] = self._read(
-            "read the audit projection", lambda c: queries.taxpayer_rows(c, pseudonym)
+            "read the audit projection", lambda c: queries.taxpayer_rows(c, pseudonyms)
         )
         bodies: dict[int, bytes] = self._read(
             "read the decision log",

@@ -1,13 +1,16 @@
-"""The log names its own signing key: a key_rotation leaf whenever the key is new to it."""
+"""The log names its first signing key in a key_rotation leaf, and refuses a swapped key file."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
+from gateway.audit.checkpoints import CheckpointKeyError
 from gateway.audit.log import DecisionLog
+from gateway.db import make_engine
 from gateway.settings import Settings
 from tests.support import Tokens, make_settings, prepare_home, running_gateway
 
@@ -43,18 +46,21 @@ def test_restart_with_the_same_key_records_nothing_new(tmp_path: Path, opa_binar
         assert len(_key_records(client)) == 1
 
 
-def test_a_replaced_key_is_recorded_with_the_key_it_replaced(
+def test_a_replaced_key_file_is_refused_at_start_not_recorded(
     tmp_path: Path, opa_binary: Path
 ) -> None:
+    """Swapping the key file is no rotation: nothing the old key signed hands the log on."""
     settings = _settings(tmp_path, opa_binary)
     with running_gateway(settings) as client:
         resp = client.post("/v1/log/checkpoint", headers=Tokens(settings).staff("operator"))
         assert resp.status_code == 200, resp.text
-        [first] = _key_records(client)
+        size = client.app.state.services.decision_log.size()  # type: ignore[attr-defined]
     for key_file in settings.keys_dir.glob("log-checkpoint*"):
         key_file.unlink()
-    with running_gateway(settings) as client:
-        records = _key_records(client)
-    assert len(records) == 2
-    assert records[1]["old_key_id"] == first["new_key_id"]
-    assert records[1]["new_key_id"] != first["new_key_id"]
+    with pytest.raises(CheckpointKeyError, match="not the log's key"), running_gateway(settings):
+        pass
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        assert DecisionLog(engine).size() == size  # no unsigned key record was appended
+    finally:
+        engine.dispose()

@@ -26,6 +26,12 @@ class LocalLog:
     def consistency(self, first: int, second: int) -> list[bytes]:
         return self.log.consistency_proof(first, second)
 
+    def inclusion(self, index: int, size: int) -> list[bytes]:
+        return self.log.inclusion_proof(index, size)
+
+    def entries(self, start: int, end: int) -> list[bytes]:
+        return [e.body for e in self.log.entries(start, end)]
+
 
 @pytest.fixture
 def server(log: DecisionLog, checkpointer: Checkpointer) -> LocalLog:
