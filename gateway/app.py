@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from gateway.api import audit, court_orders, health, lookups, policy, reviews
+from gateway.api import audit, court_orders, health, lookups, metrics, policy, reviews
 from gateway.api import log as log_api
 from gateway.api.middleware import RequestLogMiddleware
 from gateway.api.openapi import DOCS_ASSETS_URL, SWAGGER_UI_PARAMETERS, install_openapi
@@ -73,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(WireHygieneMiddleware, form_paths=("/audit/", "/review/"))
     app.add_middleware(RequestLogMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(lookups.router)
     app.include_router(reviews.router)
     app.include_router(court_orders.router)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,12 +55,28 @@ _MIGRATIONS = Path(__file__).parent / "store" / "migrations"
 _MIGRATION_LOCK_KEY = 0x6761_7465_7761_79  # "gateway": any constant shared by every replica
 
 
-def make_engine(url: str) -> Engine:
+@dataclass(frozen=True)
+class PoolOptions:
+    """PostgreSQL connection pool of one process (``GATEWAY_DATABASE_POOL_*`` settings).
+
+    Several gateway processes share one server: size times processes, plus
+    overflow, must stay under the server's ``max_connections``. A request that
+    finds no free connection within ``timeout_seconds`` fails closed (503).
+    """
+
+    size: int = 5
+    max_overflow: int = 10
+    timeout_seconds: float = 10.0
+    pre_ping: bool = True
+
+
+def make_engine(url: str, pool: PoolOptions | None = None) -> Engine:
     """Build an engine for a SQLite or PostgreSQL URL.
 
     ``postgresql://`` is taken to mean psycopg 3 (``postgresql+psycopg://``),
     the only PostgreSQL driver the project installs. ``sqlite://`` (in memory)
     works for throw-away use; it has no WAL and lives on one shared connection.
+    ``pool`` applies to PostgreSQL only (SQLite's pool is a file handle per thread).
     """
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
@@ -77,7 +94,15 @@ def make_engine(url: str) -> Engine:
             engine = create_engine(parsed, hide_parameters=True)
         _configure_sqlite(engine, wal=not in_memory)
         return engine
-    return create_engine(parsed, hide_parameters=True, pool_pre_ping=True)
+    pool = pool or PoolOptions()
+    return create_engine(
+        parsed,
+        hide_parameters=True,
+        pool_size=pool.size,
+        max_overflow=pool.max_overflow,
+        pool_timeout=pool.timeout_seconds,
+        pool_pre_ping=pool.pre_ping,
+    )
 
 
 def _configure_sqlite(engine: Engine, *, wal: bool) -> None:

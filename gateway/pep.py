@@ -44,6 +44,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from gateway import metrics
 from gateway.audit.canonical import canonical_json
 from gateway.audit.log import DecisionLog
 from gateway.audit.record import SubjectEntry, decision_record, failure_record
@@ -261,6 +262,7 @@ class LookupPipeline:
             payload_sha256=payload_digest(request),
             subjects_digest=subjects_digest(request),
         )
+        structlog.contextvars.bind_contextvars(decision_id=ask.decision_id, agency_id=ask.agency_id)
         replay = self._replay_memory(ask, policy)
         with self._datastore() as session:
             resolutions, court_order = self._resolve(session, ask)
@@ -435,10 +437,12 @@ class LookupPipeline:
             log.warning("lookup.not_recorded", decision_id=ask.decision_id, error=exc.detail)
             self._log_failure(ask, stage="record", error=exc.detail)
             raise
+        metrics.record_decision(ask.agency_id, outcome, _fired_rules(decision))
         return answer(log_index)
 
     def _log_failure(self, ask: _Ask, *, stage: str, error: str) -> None:
         """Append a ``decision_failure`` leaf; the caller raises its own error regardless."""
+        metrics.DECISION_FAILURES.labels(stage=stage).inc()
         at = ask.decided_at
         record = failure_record(
             decision_id=ask.decision_id, at=at, agency_id=ask.agency_id, stage=stage, error=error
@@ -447,6 +451,13 @@ class LookupPipeline:
             self._log.append("decision_failure", record, at=at)
         except DependencyUnavailableError as exc:
             log.error("decision_failure.not_logged", decision_id=ask.decision_id, error=exc.detail)
+
+
+def _fired_rules(decision: Decision) -> list[str]:
+    """Every finding's rule id, request level and each subject's: what the metrics count."""
+    return [f.rule for f in decision.reasons] + [
+        f.rule for s in decision.subjects for f in s.findings
+    ]
 
 
 def _address(

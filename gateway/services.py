@@ -18,6 +18,7 @@ from gateway.auth.registry import Registry
 from gateway.auth.tokens import TokenVerifier
 from gateway.clock import Clock, SystemClock, UnsafePinnedClock
 from gateway.court_orders.service import CourtOrderService
+from gateway.db import PoolOptions
 from gateway.pdp.active import ActivePolicy
 from gateway.pdp.catalog import RuleCatalog
 from gateway.pdp.manager import PolicyManager
@@ -63,7 +64,15 @@ def build_services(
 ) -> Services:
     """Wire every part; ``policies`` has started the policy engine that ``active`` names."""
     settings.home.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(
+        settings.resolved_database_url,
+        PoolOptions(
+            size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            timeout_seconds=settings.database_pool_timeout_seconds,
+            pre_ping=settings.database_pool_pre_ping,
+        ),
+    )
     migrate(engine)
     keys = key_store(settings)
     registry = Registry.load(settings.policy_dir)

@@ -67,6 +67,16 @@ class Settings(BaseSettings):
     readiness_min_free_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     """``/readyz`` is false while the SQLite database's file system has less free space:
     a rolled-back probe write cannot see a full disk, the next append would. 0: no check."""
+    readiness_checkpoint_max_age_seconds: float = Field(default=60.0, gt=0)
+    """``/readyz`` is false while leaves wait and the newest checkpoint is older than this."""
+    database_pool_size: int = Field(default=5, ge=1, le=200)
+    """PostgreSQL: connections each gateway process keeps open."""
+    database_max_overflow: int = Field(default=10, ge=0, le=200)
+    """PostgreSQL: connections opened beyond the pool under load, closed when returned."""
+    database_pool_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    """PostgreSQL: how long a request waits for a free connection before failing closed."""
+    database_pool_pre_ping: bool = True
+    """PostgreSQL: test a pooled connection before use (a restarted server is survived)."""
     audit_session_minutes: int = Field(default=15, gt=0, le=60)
     """Lifetime of an auditor's browser session on the ``/audit/`` pages, from sign-in."""
 

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gateway.auth.tokens import Principal, token_use
+from gateway.auth.tokens import AgencyPrincipal, Principal, token_use
 from gateway.services import Services
 
 
@@ -45,7 +45,10 @@ def principal(
     _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
     use = token_use(request.method)
-    return svc.verifier.verify(request.headers.get("authorization"), svc.clock.now(), use)
+    found = svc.verifier.verify(request.headers.get("authorization"), svc.clock.now(), use)
+    if isinstance(found, AgencyPrincipal):  # for the request's log line (api.middleware)
+        request.state.agency_id = found.agency.id
+    return found
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]

@@ -7,11 +7,20 @@ and the decision log accepts a write (a leaf written and rolled back; see
 only if the file system it lives on also has at least
 ``GATEWAY_READINESS_MIN_FREE_BYTES`` free: a rolled-back write never reaches the
 disk, so only the free space tells a full disk in advance.
+
+The log is also unready while leaves wait for a checkpoint that does not come: when
+the newest signed checkpoint is older than
+``GATEWAY_READINESS_CHECKPOINT_MAX_AGE_SECONDS`` and leaves exist that it does not
+cover (or none was ever signed). Decisions would still be logged, but nobody
+outside could verify them, so a balancer should send agencies elsewhere. An idle
+log with an old checkpoint covering every leaf is ready: nothing waits.
 """
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -21,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from gateway.api.deps import ServicesDep
+from gateway.audit.checkpoints import Checkpointer
 from gateway.settings import Settings
 
 router = APIRouter(tags=["operations"])
@@ -50,10 +60,46 @@ def has_room(database_url: str, settings: Settings) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class CheckpointLag:
+    """How far signed checkpoints trail the log, at one instant."""
+
+    log_size: int
+    checkpoint_size: int | None
+    age_seconds: float | None
+
+    @property
+    def pending(self) -> int:
+        """Leaves no signed checkpoint covers yet."""
+        return self.log_size - (self.checkpoint_size or 0)
+
+    def stale(self, max_age_seconds: float) -> bool:
+        """Leaves are waiting and the newest checkpoint (if any) is older than allowed."""
+        if self.pending <= 0:
+            return False
+        return self.age_seconds is None or self.age_seconds > max_age_seconds
+
+
+def checkpoint_lag(checkpointer: Checkpointer, now: datetime) -> CheckpointLag:
+    """Read the latest checkpoint before the size: a leaf appended in between then
+    counts as pending, never the other way round."""
+    latest = checkpointer.latest()
+    size = checkpointer.log.size()
+    if latest is None:
+        return CheckpointLag(size, None, None)
+    age = max((now - latest.created_at).total_seconds(), 0.0)
+    return CheckpointLag(size, latest.size, age)
+
+
 @router.get("/readyz")
 async def readyz(svc: ServicesDep) -> JSONResponse:
     def check() -> dict[str, bool]:
-        checks = {"opa": svc.active.current().engine.healthy(), "datastore": False, "log": False}
+        checks = {
+            "opa": svc.active.current().engine.healthy(),
+            "datastore": False,
+            "log": False,
+            "checkpoint": False,
+        }
         try:
             with svc.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
@@ -61,6 +107,8 @@ async def readyz(svc: ServicesDep) -> JSONResponse:
             svc.decision_log.size()
             svc.decision_log.check_writable()
             checks["log"] = has_room(svc.settings.resolved_database_url, svc.settings)
+            lag = checkpoint_lag(svc.checkpointer, svc.clock.now())
+            checks["checkpoint"] = not lag.stale(svc.settings.readiness_checkpoint_max_age_seconds)
         except Exception:  # noqa: S110 - any failure means "not ready", reported below
             pass
         return checks

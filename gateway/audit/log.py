@@ -62,6 +62,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway import metrics
 from gateway.audit.merkle import (
     HASH_SIZE,
     CompactRange,
@@ -286,7 +287,7 @@ class DecisionLog:
                 batch = [self._queue.popleft() for _ in range(take)]
                 self._cond.release()
                 try:
-                    self._commit(batch)
+                    metrics.timed_log_commit(self._commit, batch)
                 finally:
                     self._cond.acquire()
                     for p in batch:

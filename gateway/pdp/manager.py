@@ -44,6 +44,7 @@ from pathlib import Path
 
 import structlog
 
+from gateway import metrics
 from gateway.clock import Clock
 from gateway.facts.finder import FactFinder
 from gateway.pdp.active import ActivePolicy, PolicyInUse
@@ -265,6 +266,7 @@ class PolicyManager:
             self.active.swap(dataclasses.replace(current, engine=engine))
             old_engine, self._local, self._engine = self._engine, local, engine
         log.info("opa.restarted", pid=local.pid, port=local.port, revision=current.revision)
+        metrics.OPA_RESTARTS.inc()
         if old_engine is not None:
             old_engine.close()
         dead.stop()
@@ -317,6 +319,7 @@ class PolicyManager:
                 status.last_attempt_ok = False
                 status.last_error = str(exc)
                 log.warning("policy.rejected", revision=revision, error=str(exc)[:2000])
+                metrics.POLICY_REJECTIONS.inc()
                 return False
             self.active.swap(
                 PolicyInUse(engine, revision, facts, duplicate_window(directory), texts=texts)
@@ -330,6 +333,7 @@ class PolicyManager:
             status.last_attempt_ok = True
             status.last_error = None
             log.info("policy.activated", revision=revision)
+            metrics.POLICY_ACTIVATIONS.inc()
             if self.on_activate is not None:
                 self.on_activate(revision, files)
             if old_engine is not None:

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import ValidationError
 
+from gateway import metrics
 from gateway.errors import PolicyEngineUnavailableError
 from gateway.pdp.decision import Decision
 
@@ -112,6 +113,7 @@ class OpaPolicyEngine:
             raise _LateError from exc
         return response.status_code, response.content
 
+    @metrics.timed_opa_decision
     def decide(self, policy_input: dict[str, Any]) -> Decision:
         deadline = time.monotonic() + self._timeout
         body = json.dumps({"input": policy_input}).encode()

@@ -316,7 +316,12 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"opa": True, "datastore": True, "log": True}
+    assert ready.json()["checks"] == {
+        "opa": True,
+        "datastore": True,
+        "log": True,
+        "checkpoint": True,
+    }
 
 
 def test_request_log_line_has_no_personal_data(client: TestClient, tokens: Tokens) -> None:
