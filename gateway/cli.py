@@ -6,10 +6,8 @@ Every command reads its settings from ``GATEWAY_*`` variables (see
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -18,14 +16,15 @@ from rich.console import Console
 
 from gateway.audit.commands import audit_app
 from gateway.audit.key_commands import keys_app
-from gateway.audit.provisioning import audit_keys, key_store
+from gateway.audit.provisioning import key_store
 from gateway.auditing.commands import register as register_audit_workbench
 from gateway.auth.keys import GATEWAY_KEY_NAME, KeyNotFoundError
 from gateway.auth.registry import Registry, StaffNotRegisteredError
 from gateway.auth.tokens import STAFF_ROLES, mint_token
 from gateway.clock import SystemClock, UnsafePinnedClock
 from gateway.court_orders.commands import court_orders_app
-from gateway.errors import GatewayError, PolicyEngineUnavailableError
+from gateway.errors import GatewayError
+from gateway.pdp.commands import policy_app
 from gateway.settings import Settings, UnsafeSettingError
 from gateway.store.commands import seed_command, store_app
 
@@ -68,7 +67,6 @@ def _fail(code: int, message: str) -> NoReturn:
 
 
 app = _GatewayCommand(no_args_is_help=True, add_completion=False, help=__doc__)
-policy_app = typer.Typer(no_args_is_help=True, help="Check and test the Rego policies with OPA.")
 app.add_typer(store_app, name="store", help="The taxpayer datastore.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(policy_app, name="policy")
@@ -159,87 +157,3 @@ def _staff_id(settings: Settings, role: str, subject: str | None) -> str:
         return Registry.load(settings.policy_dir).staff_id_for(role, subject)
     except StaffNotRegisteredError as exc:
         raise typer.BadParameter(str(exc)) from exc
-
-
-def _opa(*args: str) -> int:
-    settings = Settings()
-    cmd = [str(settings.opa_binary), *args, str(settings.policy_dir)]
-    return subprocess.call(cmd)  # noqa: S603 - fixed argv
-
-
-@policy_app.command("check")
-def policy_check() -> None:
-    """opa fmt (must be formatted) and opa check --strict."""
-    code = _opa("fmt", "--list", "--fail") or _opa("check", "--strict")
-    raise typer.Exit(code)
-
-
-@policy_app.command("replay")
-def policy_replay(
-    candidate: Annotated[
-        Path | None,
-        typer.Option(help="Policy directory to try; default: GATEWAY_POLICY_DIR as it is now."),
-    ] = None,
-    last: Annotated[int, typer.Option(min=1, help="How many of the newest log leaves.")] = 1000,
-    show: Annotated[int, typer.Option(min=0, help="Changed subjects to list.")] = 50,
-) -> None:
-    """Decide logged requests again on a candidate policy and show what would change."""
-    from rich.progress import Progress
-    from rich.table import Table
-
-    from gateway.audit.log import DecisionLog
-    from gateway.pdp.opa import OpaPolicyEngine
-    from gateway.pdp.process import LocalOpa
-    from gateway.pdp.replay import replay
-    from gateway.store.db import make_engine, migrate
-
-    settings = Settings()
-    directory = candidate or settings.policy_dir
-    settings.home.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.resolved_database_url)
-    migrate(engine)
-    log = DecisionLog(engine)
-    size = log.size()
-    start = max(0, size - last)
-    leaves = [(e.index, e.body) for e in log.entries(start, size)]
-    keys = audit_keys(settings)
-    opa = LocalOpa(settings.opa_binary, directory, log_path=settings.home / "opa-replay.log")
-    try:
-        opa.start()
-    except PolicyEngineUnavailableError as exc:
-        engine.dispose()
-        raise PolicyEngineUnavailableError(
-            f"the candidate policy in {directory} does not load: {exc.detail}"
-        ) from exc
-    candidate_engine = OpaPolicyEngine(opa.url, timeout_seconds=settings.opa_timeout_seconds)
-    try:
-        with Progress(console=err) as progress:
-            task = progress.add_task("replaying", total=len(leaves))
-            summary = replay(leaves, keys, candidate_engine, on_leaf=lambda: progress.advance(task))
-    finally:
-        candidate_engine.close()
-        opa.stop()
-        engine.dispose()
-    table = Table("log index", "decision", "subject", "was", "would be", "rules +", "rules -")
-    for c in summary.changes[:show]:
-        table.add_row(
-            str(c.log_index),
-            c.decision_id,
-            str(c.position),
-            c.was,
-            c.now,
-            " ".join(c.rules_added),
-            " ".join(c.rules_removed),
-        )
-    Console().print(table)
-    typer.echo(
-        f"replayed {summary.decisions} decisions ({summary.subjects} subjects) from leaves "
-        f"{start}..{size - 1}: {len(summary.changes)} subjects would change"
-        + (f"; {summary.unreadable} could not be replayed" if summary.unreadable else "")
-    )
-
-
-@policy_app.command("test")
-def policy_test(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
-    """opa test on the policy directory."""
-    raise typer.Exit(_opa("test", *(["-v"] if verbose else [])))

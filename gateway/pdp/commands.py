@@ -1,0 +1,229 @@
+"""``gateway policy``: check, test, replay, shadow and history of the Rego policies.
+
+``replay`` and ``shadow-report`` and ``history`` read the decision log directly
+(like the auditors' command-line workbench), so they work with the gateway
+stopped. ``shadow start`` and ``shadow stop`` act on a running gateway: they are
+clients of its operator API (``/v1/policy/shadow``), with a minted operator
+token unless ``--token`` is given (as ``gateway court-orders`` does).
+
+Exit status of ``replay``: 0 when it ran (whatever changed), :data:`EXIT_CHANGED`
+with ``--fail-on-change`` when any outcome or rule moved, :data:`EXIT_BROKEN_CANDIDATE`
+when OPA will not load the candidate (its own message on stderr), 1 for anything
+else the gateway cannot do (an unreachable database), 2 for a bad setting.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gateway.settings import Settings
+
+policy_app = typer.Typer(no_args_is_help=True, help="Check, test, replay and shadow the policies.")
+shadow_app = typer.Typer(no_args_is_help=True, help="A candidate policy beside the active one.")
+policy_app.add_typer(shadow_app, name="shadow")
+
+EXIT_CHANGED = 4
+"""``replay --fail-on-change``: some logged decision would come out otherwise."""
+EXIT_BROKEN_CANDIDATE = 3
+"""``replay``: OPA refuses the candidate policy (it does not parse or type-check)."""
+OPA_MESSAGE_LINES = 12
+"""How much of OPA's refusal is shown: its first errors, not a screenful."""
+
+err = Console(stderr=True)
+Format = Annotated[str, typer.Option("--format", help="table or json.")]
+
+
+def _opa(*args: str) -> int:
+    settings = Settings()
+    cmd = [str(settings.opa_binary), *args, str(settings.policy_dir)]
+    return subprocess.call(cmd)  # noqa: S603 - fixed argv
+
+
+def _time(text: str | None, name: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{name} must be an ISO 8601 date or time") from exc
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _format(value: str) -> str:
+    if value not in ("table", "json"):
+        raise typer.BadParameter("--format must be table or json")
+    return value
+
+
+def _broken(directory: Path, said: str) -> typer.Exit:
+    lines = [ln for ln in said.strip().splitlines() if ln.strip()]
+    shown = lines[:OPA_MESSAGE_LINES]
+    more = len(lines) - len(shown)
+    sys.stderr.write(f"gateway: the candidate policy in {directory} does not load:\n")
+    sys.stderr.write("".join(f"  {ln}\n" for ln in shown))
+    if more > 0:
+        sys.stderr.write(f"  ... ({more} more lines)\n")
+    return typer.Exit(EXIT_BROKEN_CANDIDATE)
+
+
+def check_candidate(opa_binary: Path, directory: Path) -> str | None:
+    """OPA's own words if it will not load ``directory`` (``opa check --strict``), else None."""
+    done = subprocess.run(  # noqa: S603 - fixed argv
+        [str(opa_binary), "check", "--strict", str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return None if done.returncode == 0 else (done.stderr or done.stdout)
+
+
+@policy_app.command("check")
+def policy_check() -> None:
+    """opa fmt (must be formatted) and opa check --strict."""
+    code = _opa("fmt", "--list", "--fail") or _opa("check", "--strict")
+    raise typer.Exit(code)
+
+
+@policy_app.command("test")
+def policy_test(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    """opa test on the policy directory."""
+    raise typer.Exit(_opa("test", *(["-v"] if verbose else [])))
+
+
+@policy_app.command("replay")
+def policy_replay(
+    candidate: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            file_okay=False,
+            help="Policy directory to try; default: GATEWAY_POLICY_DIR as it is now.",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only decisions made at or after (ISO 8601, UTC if no zone).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only decisions made before (ISO 8601, UTC if no zone).")
+    ] = None,
+    last: Annotated[
+        int | None, typer.Option(min=1, help="Only the newest N log leaves (default: all).")
+    ] = None,
+    output: Format = "table",
+    fail_on_change: Annotated[
+        bool, typer.Option("--fail-on-change", help=f"Exit {EXIT_CHANGED} if anything changes.")
+    ] = False,
+) -> None:
+    """Decide logged requests again on a candidate policy and show what would change."""
+    from rich.progress import Progress
+
+    from gateway.audit.log import DecisionLog
+    from gateway.audit.provisioning import audit_keys
+    from gateway.errors import PolicyEngineUnavailableError
+    from gateway.pdp.opa import OpaPolicyEngine
+    from gateway.pdp.process import LocalOpa
+    from gateway.pdp.replay import replay
+    from gateway.pdp.revision import policy_revision
+    from gateway.store.db import make_engine, migrate
+
+    fmt = _format(output)
+    start_at, end_at = _time(since, "--since"), _time(until, "--until")
+    settings = Settings()
+    directory = candidate or settings.policy_dir
+    said = check_candidate(settings.opa_binary, directory)
+    if said is not None:
+        raise _broken(directory, said)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    log = DecisionLog(engine)
+    size = log.size()
+    start = 0 if last is None else max(0, size - last)
+    keys = audit_keys(settings)
+    opa = LocalOpa(settings.opa_binary, directory, log_path=settings.home / "opa-replay.log")
+    try:
+        opa.start()
+    except PolicyEngineUnavailableError as exc:
+        engine.dispose()
+        raise _broken(directory, exc.detail) from exc
+    candidate_engine = OpaPolicyEngine(opa.url, timeout_seconds=settings.opa_timeout_seconds)
+
+    def leaves() -> Iterator[tuple[int, bytes]]:
+        for chunk in log.iter_entries(start):
+            for e in chunk:
+                if e.index >= size:
+                    return
+                yield e.index, e.body
+
+    try:
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("replaying", total=size - start)
+            summary = replay(
+                leaves(),
+                keys,
+                candidate_engine,
+                since=start_at,
+                until=end_at,
+                on_leaf=lambda: progress.advance(task),
+            )
+    finally:
+        candidate_engine.close()
+        opa.stop()
+        engine.dispose()
+    if fmt == "json":
+        typer.echo(
+            json.dumps(
+                {
+                    "candidate": str(directory),
+                    "candidate_revision": policy_revision(directory),
+                    "leaves": {"from": start, "to": size},
+                    "decisions": summary.decisions,
+                    "subjects": summary.subjects,
+                    "unreadable": summary.unreadable,
+                    "outside_window": summary.outside,
+                    "totals": summary.totals,
+                    "changes": [c.as_json() for c in summary.changes],
+                },
+                indent=2,
+            )
+        )
+    else:
+        table = Table("log", "agency", "request id", "ref", "was", "would be", "rules +", "rules -")
+        for c in summary.changes:
+            table.add_row(
+                str(c.log_index),
+                c.agency,
+                c.request_id,
+                c.ref,
+                c.was,
+                c.now,
+                " ".join(c.rules_added),
+                " ".join(c.rules_removed),
+            )
+        out = Console(width=200)
+        if summary.changes:
+            out.print(table)
+        totals = ", ".join(f"{kind}: {n}" for kind, n in summary.totals.items()) or "none"
+        typer.echo(
+            f"replayed {summary.decisions} decisions ({summary.subjects} subjects) from leaves "
+            f"{start}..{size - 1}: {len(summary.changes)} subjects would change ({totals})"
+            + (f"; {summary.unreadable} could not be replayed" if summary.unreadable else "")
+        )
+    if fail_on_change and summary.changes:
+        raise typer.Exit(EXIT_CHANGED)
+
+
+def _rows(payload: Any, key: str) -> list[dict[str, Any]]:
+    rows = payload.get(key, []) if isinstance(payload, dict) else []
+    return [r for r in rows if isinstance(r, dict)]
