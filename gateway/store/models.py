@@ -120,9 +120,10 @@ class Lookup(SQLModel, table=True):
     __tablename__ = "lookup"
     # Not unique: resubmitting a request is itself decided (GW-3) and answered again.
     __table_args__ = (
-        Index("ix_lookup_agency_request", "agency_id", "request_id"),
-        Index("ix_lookup_agency_payload", "agency_id", "payload_sha256"),
-        Index("ix_lookup_agency_subjects", "agency_id", "subjects_digest"),
+        # newest first within one agency and key: the replay checks (migration v0009)
+        Index("ix_lookup_agency_request", "agency_id", "request_id", "created_at"),
+        Index("ix_lookup_agency_payload", "agency_id", "payload_sha256", "created_at"),
+        Index("ix_lookup_agency_subjects", "agency_id", "subjects_digest", "created_at"),
     )
 
     decision_id: str = Field(primary_key=True)
@@ -140,6 +141,8 @@ class SeenToken(SQLModel, table=True):
     """A JWT id already presented; the primary key makes a replay an ``IntegrityError``."""
 
     __tablename__ = "seen_token"
+    # the sweep of expired ids deletes a range (migration v0009)
+    __table_args__ = (Index("ix_seen_token_expires_at", "expires_at"),)
 
     jti: str = Field(primary_key=True)
     agency_or_issuer: str
