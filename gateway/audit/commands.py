@@ -117,6 +117,7 @@ def _report(result: VerifyResult, started: float) -> None:
     typer.echo(
         f"verified: {result.size} leaves, {result.checkpoints} signed checkpoints"
         + (f", newest of size {latest.size} ({latest.origin})" if latest else "")
+        + (f", {result.rotations} checkpoint key rotation(s) followed" if result.rotations else "")
         + f" in {time.perf_counter() - started:.2f} s"
     )
     if result.uncovered:
