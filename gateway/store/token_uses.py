@@ -5,20 +5,33 @@ first use of a token inserts its row; the row's ``first_use`` is what every
 later use is judged against (:mod:`gateway.auth.tokens`, check 5). Because
 the row is never changed, two concurrent first uses cannot both win: one
 insert succeeds, the other hits the primary key and reads the winner's row.
+
+A row is needed only while its token could still be accepted: tokens live at
+most ten minutes, so without :class:`TokenSweeper` forgetting expired ids the
+table would grow by one row per request for ever.
 """
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from gateway.auth.tokens import TokenUse
+from gateway.clock import Clock
 from gateway.errors import DatastoreUnavailableError
 from gateway.store.db import write_transaction
 from gateway.store.models import SEEN_TOKEN
+
+log = structlog.get_logger(__name__)
+
+SWEEP_INTERVAL_SECONDS = 60.0
+"""How often expired token ids are forgotten: a tenth of the longest token lifetime,
+so the table holds at most about eleven minutes of requests."""
 
 
 class SqlTokenUses:
@@ -65,3 +78,54 @@ class SqlTokenUses:
         with write_transaction(self._engine) as conn:
             result = conn.execute(delete(SEEN_TOKEN).where(SEEN_TOKEN.c.expires_at < now - grace))
         return int(result.rowcount)
+
+
+class TokenSweeper:
+    """A daemon thread forgetting expired token ids every ``interval`` seconds.
+
+    Off the request path: a request never waits for the delete, which reads a
+    range of ``ix_seen_token_expires_at`` (migration v0009), not the table.
+    """
+
+    def __init__(
+        self, uses: SqlTokenUses, clock: Clock, *, interval: float = SWEEP_INTERVAL_SECONDS
+    ) -> None:
+        if interval <= 0:
+            raise ValueError("the sweeping interval must be positive")
+        self._uses = uses
+        self._clock = clock
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def sweep(self) -> int | None:
+        """Forget expired ids once; ``None`` when the database failed (logged, retried later)."""
+        try:
+            forgotten = self._uses.forget_expired(self._clock.now())
+        except Exception as exc:  # the thread must survive a database outage
+            log.error("token_sweep.failed", error=type(exc).__name__)
+            return None
+        if forgotten:
+            log.info("token_sweep.forgotten", count=forgotten)
+        return forgotten
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.sweep()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("the token sweeper is already running")
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="token-sweeper", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None

@@ -3,9 +3,11 @@ judges every later use; rows from before migration 0006 count as spent."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -13,9 +15,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
 from gateway.auth.tokens import TokenUse
+from gateway.clock import UnsafePinnedClock
 from gateway.store.db import alembic_config, make_engine, migrate, write_transaction
 from gateway.store.models import SEEN_TOKEN
-from gateway.store.token_uses import SqlTokenUses
+from gateway.store.token_uses import SqlTokenUses, TokenSweeper
 
 NOW = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 EXPIRES = NOW + timedelta(minutes=5)
@@ -80,3 +83,37 @@ def test_tokens_recorded_before_migration_0006_count_as_spent(any_engine: Engine
         first = conn.execute(select(SEEN_TOKEN.c.first_use)).scalar_one()
     assert first == "write"
     assert SqlTokenUses(any_engine).first_use("j-before", "x", EXPIRES, "read") == "write"
+
+
+def _known(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(select(SEEN_TOKEN.c.jti)).scalars())
+
+
+def test_the_sweeper_forgets_expired_tokens_while_it_runs(
+    uses: SqlTokenUses, any_engine: Engine
+) -> None:
+    uses.first_use("j-old", "DOJ-FBI", NOW - timedelta(minutes=10), "write")
+    uses.first_use("j-live", "DOJ-FBI", EXPIRES, "read")
+    sweeper = TokenSweeper(uses, UnsafePinnedClock(NOW), interval=0.02)
+    sweeper.start()
+    try:
+        deadline = time.monotonic() + 10
+        while "j-old" in _known(any_engine) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sweeper.running
+    finally:
+        sweeper.stop()
+    assert _known(any_engine) == {"j-live"}
+    assert not sweeper.running
+
+
+def test_a_failed_sweep_is_survived_and_the_next_one_runs(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'missing' / 'store.db'}")
+    sweeper = TokenSweeper(SqlTokenUses(engine), UnsafePinnedClock(NOW), interval=60)
+    assert sweeper.sweep() is None  # no database: logged, not raised
+    (tmp_path / "missing").mkdir()
+    migrate(engine)
+    SqlTokenUses(engine).first_use("j-old", "DOJ-FBI", NOW - timedelta(minutes=10), "write")
+    assert sweeper.sweep() == 1
+    engine.dispose()
