@@ -10,9 +10,12 @@ Each mutant is ``policies/`` with one change, in a temporary copy:
   set such as the DHS words (``word-list``);
 * data: a registry entry removed (``registry-entry``), one string removed from a
   list in a registry or the params, such as an alias or an eligible basis
-  (``list-element``), a boolean fact flipped (``flip``), a numeric param moved
-  (``threshold``), an injunction marked VACATED with a ``status_effective`` in
-  its own term (a day after it took effect) and a ``status_ref`` (``vacate``).
+  (``list-element``; a params list is emptied instead), a boolean fact flipped
+  (``flip``), a numeric param moved one step outside its documented range
+  (``threshold``), an injunction marked VACATED with a ``status_effective`` in its
+  own term (a day after it took effect) and a ``status_ref`` (``vacate``). Inside
+  their ranges the params are the operator's to change and the tests follow them
+  (policies/README.md), so only a value outside a range is a mutant.
 
 A mutant is *killed* when ``opa test`` fails on the copy, or else when an
 invariant test (tests/invariants, the ``mutation`` Hypothesis profile, the
@@ -313,7 +316,7 @@ def data_mutants(rel: str, text: str) -> Iterator[Mutant]:
                         _json_edit(rel, _set(path, k, not v)),
                     )  # fmt: skip
                 elif isinstance(v, int | float) and not isinstance(v, bool) and not registry:
-                    for new in _moved(v):
+                    for new in _moved(v, k):
                         yield Mutant(
                             f"{rel}:threshold:{where}={new}", rel, line, "threshold",
                             f"{where}: {v} → {new}", _json_edit(rel, _set(path, k, new)),
@@ -321,6 +324,13 @@ def data_mutants(rel: str, text: str) -> Iterator[Mutant]:
                 yield from walk(v, (*path, k))
         elif isinstance(node, list) and all(isinstance(x, str) for x in node) and node:
             where = "/".join(map(str, path))
+            if not registry:
+                emptied = _json_edit(rel, _set(path[:-1], path[-1], []))
+                yield Mutant(
+                    f"{rel}:list-element:{where}:(all)", rel, _json_line(text, path[-1]),
+                    "list-element", f"empty {where}", emptied,
+                )  # fmt: skip
+                return
             for item in node:
                 yield Mutant(
                     f"{rel}:list-element:{where}:{item}", rel, _json_line(text, item),
@@ -343,10 +353,14 @@ def data_mutants(rel: str, text: str) -> Iterator[Mutant]:
     yield from walk(data, ())
 
 
-def _moved(v: float) -> list[float]:
-    if isinstance(v, int):
-        return [v + 1, v - 1] if v > 0 else [v + 1]
-    return [round(v - 0.05, 4), round(min(v + 0.04, 1.0), 4)]
+PARAM_RANGES = REPO / "policies" / "schema" / "params" / "data.json"
+
+
+def _moved(v: float, name: str) -> list[float]:
+    """One step below and above the parameter's documented range."""
+    spec = json.loads(PARAM_RANGES.read_text())["properties"][name]
+    step = 1 if isinstance(v, int) else 0.01
+    return [round(spec["minimum"] - step, 4), round(spec["maximum"] + step, 4)]
 
 
 def policy_files(policy_dir: Path) -> Iterator[Path]:
