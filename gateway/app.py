@@ -50,10 +50,12 @@ def create_app(settings: Settings) -> FastAPI:
             policies.announce()
             policies.watch(settings.policy_reload_interval_seconds)
             services.checkpoint_publisher.start()
+            services.token_sweeper.start()
             yield
         finally:
             policies.stop()
             if services is not None:
+                services.token_sweeper.stop()
                 services.checkpoint_publisher.stop()
                 services.engine.dispose()
 

@@ -27,7 +27,7 @@ from gateway.reviews import ReviewService
 from gateway.settings import Settings
 from gateway.store.db import make_engine, migrate
 from gateway.store.lookups import LookupStore
-from gateway.store.token_uses import SqlTokenUses
+from gateway.store.token_uses import SqlTokenUses, TokenSweeper
 
 
 @dataclass
@@ -47,6 +47,7 @@ class Services:
     court_orders: CourtOrderService
     checkpointer: Checkpointer
     checkpoint_publisher: CheckpointPublisher
+    token_sweeper: TokenSweeper
     audit: AuditService
 
 
@@ -76,10 +77,11 @@ def build_services(
     migrate(engine)
     keys = key_store(settings)
     registry = Registry.load(settings.policy_dir)
+    replay = SqlTokenUses(engine)
     verifier = TokenVerifier(
         keys=keys,
         registry=registry,
-        replay=SqlTokenUses(engine),
+        replay=replay,
         audience=settings.audience,
         max_lifetime_seconds=settings.token_max_lifetime_seconds,
         leeway_seconds=settings.clock_skew_seconds,
@@ -136,6 +138,7 @@ def build_services(
         checkpoint_publisher=CheckpointPublisher(
             checkpointer, clock, interval=settings.checkpoint_interval_seconds
         ),
+        token_sweeper=TokenSweeper(replay, clock),
         audit=AuditService(
             engine=engine,
             decision_log=decision_log,
