@@ -21,6 +21,7 @@ from gateway.court_orders.service import CourtOrderService
 from gateway.db import PoolOptions
 from gateway.pdp.active import ActivePolicy
 from gateway.pdp.catalog import RuleCatalog
+from gateway.pdp.history import KIND, ActivationEvent, policy_change_record
 from gateway.pdp.manager import PolicyManager
 from gateway.pep import LookupPipeline, PipelineLimits
 from gateway.reviews import ReviewService
@@ -120,6 +121,11 @@ def build_services(
         )
 
     policies.on_activate = on_activate
+
+    def on_change(event: ActivationEvent) -> None:
+        decision_log.append(KIND, policy_change_record(event), at=event.at)
+
+    policies.on_change = on_change
     return Services(
         settings=settings,
         engine=engine,

@@ -1,19 +1,21 @@
-"""``/v1/policy``: which policy revision decides, and why the last change was refused.
+"""``/v1/policy``: which policy revision decides, how it came to, and why a change was refused.
 
 For operators (and auditors): an edit to ``policies/`` that fails ``opa check``
-or ``opa test`` leaves the old policy active; this is where they read OPA's words.
+or ``opa test`` leaves the old policy active; this is where they read OPA's words,
+and the activation history (``gateway.pdp.history``): who changed what, when.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from gateway.api.authz import require
 from gateway.api.deps import ServicesDep
 from gateway.auth.permissions import Permission
 from gateway.errors import PolicyEngineUnavailableError
+from gateway.pdp.history import read_history
 
 router = APIRouter(prefix="/v1/policy", tags=["policy"])
 
@@ -36,3 +38,11 @@ def policy_status(svc: ServicesDep) -> dict[str, Any]:
             "error": status.last_error,
         },
     }
+
+
+@router.get("/history", dependencies=[Depends(require(Permission.POLICY_STATUS))])
+def policy_history(
+    svc: ServicesDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> dict[str, Any]:
+    """Starts, activations and rejections, newest first, from the decision log."""
+    return {"changes": read_history(svc.decision_log, limit=limit)}

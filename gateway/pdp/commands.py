@@ -224,6 +224,58 @@ def policy_replay(
         raise typer.Exit(EXIT_CHANGED)
 
 
-def _rows(payload: Any, key: str) -> list[dict[str, Any]]:
-    rows = payload.get(key, []) if isinstance(payload, dict) else []
-    return [r for r in rows if isinstance(r, dict)]
+def _log() -> Any:
+    from gateway.audit.log import DecisionLog
+    from gateway.store.db import make_engine, migrate
+
+    settings = Settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    return DecisionLog(engine)
+
+
+def _names(items: Any) -> str:
+    return " ".join(str(i) for i in items) if isinstance(items, list) else ""
+
+
+@policy_app.command("history")
+def policy_history(
+    output: Format = "table",
+    limit: Annotated[int, typer.Option(min=1, help="The newest N changes.")] = 50,
+) -> None:
+    """Starts, activations and rejections: when, by whom, which files and rules changed."""
+    from gateway.pdp.history import read_history
+
+    fmt = _format(output)
+    log = _log()
+    try:
+        changes = read_history(log, limit=limit)
+    finally:
+        log.engine.dispose()
+    if fmt == "json":
+        typer.echo(json.dumps({"changes": changes}, indent=2))
+        return
+    table = Table("log", "at", "action", "operator", "revision", "files", "rules", "error")
+    for c in changes:
+        files, rules = c.get("files", {}), c.get("rules", {})
+        moved = [
+            *(f"+{f}" for f in files.get("added", [])),
+            *(f"-{f}" for f in files.get("removed", [])),
+            *(f"~{f}" for f in files.get("changed", [])),
+        ]
+        rule_moves = [
+            *(f"+{r}" for r in rules.get("added", [])),
+            *(f"-{r}" for r in rules.get("removed", [])),
+        ]
+        table.add_row(
+            str(c["log_index"]),
+            str(c.get("at", "")),
+            str(c.get("action", "")),
+            str(c.get("operator", "")),
+            str(c.get("revision", ""))[:19],
+            _names(moved) or f"{files.get('total', 0)} files",
+            _names(rule_moves) or f"{rules.get('total', 0)} rules",
+            (str(c.get("error") or "").strip().splitlines() or [""])[0][:120],
+        )
+    Console(width=220).print(table)

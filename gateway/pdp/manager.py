@@ -15,6 +15,10 @@ seconds; when it changes:
 5. record the activation (a ``policy_activation`` leaf of the decision log, via the
    ``on_activate`` callback), then stop the old OPA.
 
+Each start, activation and rejection is also an entry of the activation history
+(``gateway.pdp.history``, via ``on_change``): when, by whom, and which files and
+rule ids changed. A rejection's error names the operator's file, not the snapshot.
+
 The start-up snapshot gets the same smoke decisions (step 3): the gateway does not
 start on a policy whose live decisions it could not act on. With an external OPA
 (``GATEWAY_OPA_URL``) the policy is deployed with that OPA and this module only
@@ -48,6 +52,13 @@ from gateway import metrics
 from gateway.clock import Clock
 from gateway.facts.finder import FactFinder
 from gateway.pdp.active import ActivePolicy, PolicyInUse
+from gateway.pdp.history import (
+    ActivationEvent,
+    ChangeSummary,
+    host_operator,
+    operators_error,
+    summarize,
+)
 from gateway.pdp.opa import OpaPolicyEngine
 from gateway.pdp.process import LocalOpa
 from gateway.pdp.revision import policy_files, policy_revision
@@ -58,6 +69,8 @@ log = structlog.get_logger(__name__)
 
 OnActivate = Callable[[str, list[str]], None]
 """Called with (revision, relative file names) after a policy became active."""
+OnChange = Callable[[ActivationEvent], None]
+"""Called with each start, activation and rejection (the activation history)."""
 
 
 @dataclass
@@ -180,6 +193,7 @@ class PolicyManager:
         self._supervisor: threading.Thread | None = None
         self._directory: Path | None = None
         self.on_activate: OnActivate | None = None
+        self.on_change: OnChange | None = None
         self.active: ActivePolicy | None = None
         self.status: PolicyStatus | None = None
         self._files: list[str] = []
@@ -275,6 +289,27 @@ class PolicyManager:
         """Record the start-up policy like any later activation."""
         if self.on_activate is not None and self.status is not None:
             self.on_activate(self.status.active_revision, self._files)
+        if self.status is not None:
+            directory = self._directory or self._settings.policy_dir
+            self._record(
+                ActivationEvent(
+                    action="start",
+                    at=self.status.activated_at,
+                    revision=self.status.active_revision,
+                    previous_revision=None,
+                    operator=host_operator(),
+                    summary=summarize(self._settings.opa_binary, None, directory),
+                )
+            )
+
+    def _record(self, event: ActivationEvent) -> None:
+        """Hand ``event`` to the history; a failure to record never undoes the change."""
+        if self.on_change is None:
+            return
+        try:
+            self.on_change(event)
+        except Exception as exc:
+            log.error("policy.history_not_recorded", action=event.action, error=str(exc)[:500])
 
     def _launch(self, directory: Path) -> tuple[LocalOpa, OpaPolicyEngine]:
         s = self._settings
@@ -298,8 +333,13 @@ class PolicyManager:
             raise
         return local, engine
 
-    def reload_if_changed(self) -> bool:
-        """Check and activate ``policies/`` if its revision changed; True if it did."""
+    def reload_if_changed(self, operator: str | None = None) -> bool:
+        """Check and activate ``policies/`` if its revision changed; True if it did.
+
+        ``operator`` is who asked (a staff id); the file watcher passes none, and the
+        change is the host account's, the only one that can write ``policies/``.
+        """
+        who = operator or host_operator()
         if self._settings.opa_url is not None or self.active is None or self.status is None:
             return False
         with self._lock:
@@ -316,14 +356,27 @@ class PolicyManager:
                 texts = load_texts(self._settings.opa_binary, directory)  # so does a missing text
                 local, engine = self._launch_checked(directory)  # live data, decided
             except Exception as exc:
+                error = operators_error(str(exc), directory, self._settings.policy_dir)
                 status.last_attempt_ok = False
-                status.last_error = str(exc)
-                log.warning("policy.rejected", revision=revision, error=str(exc)[:2000])
+                status.last_error = error
+                log.warning("policy.rejected", revision=revision, error=error[:2000])
                 metrics.POLICY_REJECTIONS.inc()
+                self._record(
+                    ActivationEvent(
+                        action="rejection",
+                        at=status.last_attempt_at,
+                        revision=revision,
+                        previous_revision=status.active_revision,
+                        operator=who,
+                        summary=self._summary(directory),
+                        error=error,
+                    )
+                )
                 return False
             self.active.swap(
                 PolicyInUse(engine, revision, facts, duplicate_window(directory), texts=texts)
             )
+            summary = self._summary(directory)
             old_local, old_engine = self._local, self._engine
             self._local, self._engine, self._files = local, engine, files
             self._directory = directory
@@ -336,12 +389,30 @@ class PolicyManager:
             metrics.POLICY_ACTIVATIONS.inc()
             if self.on_activate is not None:
                 self.on_activate(revision, files)
+            self._record(
+                ActivationEvent(
+                    action="reload",
+                    at=status.activated_at,
+                    revision=revision,
+                    previous_revision=status.history[-1],
+                    operator=who,
+                    summary=summary,
+                )
+            )
             if old_engine is not None:
                 old_engine.close()
             if old_local is not None:
                 old_local.stop()
             prune_snapshots(self.snapshots_dir, keep={directory})
             return True
+
+    def _summary(self, candidate: Path) -> ChangeSummary:
+        """What ``candidate`` changes against the active snapshot (call with the lock held)."""
+        try:
+            return summarize(self._settings.opa_binary, self._directory, candidate)
+        except OSError as exc:
+            log.warning("policy.summary_failed", error=str(exc)[:500])
+            return ChangeSummary()
 
     def watch(self, interval_seconds: float) -> None:
         """Poll ``policies/`` in a daemon thread until :meth:`stop`."""
