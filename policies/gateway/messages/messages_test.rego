@@ -63,8 +63,9 @@ _cases := [
 	["6103-P4-1", "DENY", tk.patched(tk.fbi_i2, [tk.set("/requester/safeguards_status", "LAPSED")]), _orders],
 	["GW-8", "ALLOW_WITH_REDACTION", tk.patched(tk.fbi_i2, [tk.set("/requested_fields", ["LAST_KNOWN_ADDRESS", "TIN"])]), _orders],
 	["GW-8", "DENY", tk.patched(tk.fbi_i2, [tk.set("/requested_fields", ["DOB"])]), _orders],
-	["GW-9a", "REQUIRE_HUMAN_REVIEW", tk.with_taxpayers(tk.fbi_i2, tk.batch(tk.fbi_i2, data.params.AUTO_BATCH_MAX + 1, "Seen at the branch, frame %d.")), _orders],
-	["GW-9b", "DENY", tk.with_taxpayers(tk.fbi_i2, tk.batch(tk.fbi_i2, data.params.BULK_DENY_MIN, "Same reason.")), _orders],
+	# the batch size is the larger of bulk_count and the entries sent (GW-1 also fires: they differ)
+	["GW-9a", "REQUIRE_HUMAN_REVIEW", tk.patched(tk.fbi_i2, [tk.set("/bulk_count", data.params.AUTO_BATCH_MAX + 1)]), _orders],
+	["GW-9b", "DENY", tk.patched(tk.fbi_i2, [tk.set("/bulk_count", data.params.BULK_DENY_MIN)]), _orders],
 	["GW-10", "DENY", tk.patched(tk.fbi_i2, [tk.set("/taxpayers/0/record_flags/confidential_informant", true)]), _orders],
 	["GW-13", "REQUIRE_HUMAN_REVIEW", tk.patched(tk.fbi_i2, [tk.set("/purpose/statutes_cited", ["18 U.S.C. 9999"])]), _orders],
 	["GW-14", "REQUIRE_HUMAN_REVIEW", tk.patched(tk.fbi_i2, [tk.set("/requester/recipients/0/employer_agency", "Ministry of Plenty")]), _orders],
@@ -155,13 +156,11 @@ fired_messages := {[rule, outcome, m] |
 	some m in messages[i]
 } | {[gateway.review_approved.rule, gateway.review_approved.outcome, gateway.review_approved.message]}
 
-test_every_case_fires_its_rule_with_one_message if {
+# One test, so that the cases are decided once (OPA's test timeout is 5 s a test).
+test_every_rule_fires_one_message_of_its_own if {
 	wrong := {[i, c[0], c[1], messages[i]] | some i, c in _cases; count(messages[i]) != 1}
 	print("cases without exactly one message (case, rule, outcome, messages):", wrong)
 	count(wrong) == 0
-}
-
-test_no_two_rules_share_a_message if {
 	shared := {[a[0], a[1], b[0], b[1], common] |
 		some i, a in _cases
 		some j, b in _cases
@@ -171,9 +170,6 @@ test_no_two_rules_share_a_message if {
 	}
 	print("cases sharing a message (rule, outcome, rule, outcome, messages):", shared)
 	count(shared) == 0
-}
-
-test_fired_messages_are_one_per_case_and_the_approval_text if {
 	count(fired_messages) == count(_cases) + 1
 	["REVIEW-APPROVED", "ALLOW", gateway.review_approved.message] in fired_messages
 }
