@@ -91,7 +91,8 @@ def serve(
 
     settings = Settings()
     app_ = create_app(settings)
-    err.print(f"gateway: listening on http://{host}:{port} (Ctrl-C stops it and its OPA)")
+    scheme = "https" if settings.tls_cert_file else "http"
+    err.print(f"gateway: listening on {scheme}://{host}:{port} (Ctrl-C stops it and its OPA)")
     serve_http(app_, settings, host=host, port=port)
 
 

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from gateway.auth.mtls import check_client_certificate
 from gateway.auth.tokens import AgencyPrincipal, Principal, token_use
 from gateway.services import Services
 
@@ -48,6 +49,7 @@ def principal(
     found = svc.verifier.verify(request.headers.get("authorization"), svc.clock.now(), use)
     if isinstance(found, AgencyPrincipal):  # for the request's log line (api.middleware)
         request.state.agency_id = found.agency.id
+    check_client_certificate(found, svc.verifier.registry, request.scope)  # mutual TLS binding
     return found
 
 

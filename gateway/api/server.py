@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import http
 import json
+import ssl
 from typing import Any
 
 import h11
@@ -86,6 +87,7 @@ def protocol_for(settings: Settings) -> type[H11Protocol]:
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            self.app = with_tls_extension(self.app, transport)
             if len(self.connections) > max_connections:
                 self._refuse_busy(f"the gateway serves at most {max_connections} connections")
             elif len(pending) >= max_pending:
@@ -219,6 +221,52 @@ def protocol_for(settings: Settings) -> type[H11Protocol]:
     return GatewayH11Protocol
 
 
+_CLIENT_AUTH = {"off": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
+
+
+def tls_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's TLS arguments from ``GATEWAY_TLS_*``; empty for plain HTTP."""
+    if settings.tls_cert_file is None:
+        return {}
+    return {
+        "ssl_certfile": str(settings.tls_cert_file),
+        "ssl_keyfile": str(settings.tls_key_file),
+        "ssl_ca_certs": None
+        if settings.tls_client_ca_file is None
+        else str(settings.tls_client_ca_file),
+        "ssl_cert_reqs": _CLIENT_AUTH[settings.tls_client_auth],
+    }
+
+
+def with_tls_extension(app: Any, transport: asyncio.BaseTransport) -> Any:
+    """``app`` seeing the ASGI TLS extension of this connection (uvicorn 0.54 fills none).
+
+    ``scope["extensions"]["tls"]`` carries the verified client certificate (PEM,
+    ``client_cert_chain``), the TLS version and cipher, as the ASGI TLS extension
+    names them; :mod:`gateway.auth.mtls` binds agencies' tokens to it. A plain
+    connection gets no extension (the spec's rule), and ``app`` unchanged.
+    """
+    ssl_object = transport.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return app
+    der = ssl_object.getpeercert(binary_form=True)
+    cipher = ssl_object.cipher()
+    tls = {
+        "server_cert": None,
+        "client_cert_chain": [ssl.DER_cert_to_PEM_cert(der)] if der else [],
+        "client_cert_name": None,
+        "client_cert_error": None,
+        "tls_version": ssl_object.version(),
+        "cipher_suite": None if cipher is None else cipher[0],
+    }
+
+    async def with_tls(scope: Any, receive: Any, send: Any) -> None:
+        scope.setdefault("extensions", {})["tls"] = tls
+        await app(scope, receive, send)
+
+    return with_tls
+
+
 def serve(app: Any, settings: Settings, *, host: str, port: int) -> None:
     """Run ``app`` with uvicorn and the gateway's protocol until interrupted."""
     config = uvicorn.Config(
@@ -230,5 +278,6 @@ def serve(app: Any, settings: Settings, *, host: str, port: int) -> None:
         timeout_keep_alive=settings.http_keep_alive_seconds,
         log_config=None,
         access_log=False,
+        **tls_options(settings),
     )
     uvicorn.Server(config).run()

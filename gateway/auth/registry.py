@@ -32,6 +32,9 @@ class Agency:
     safeguards_status: str
     parent: str | None = None
     """The agency this one is part of (ERO and HSI are parts of ICE); its officials sign here."""
+    client_certificate_sha256: str | None = None
+    """Mutual TLS: the agency's tokens count only over a connection presenting this
+    certificate (SHA-256 of its DER bytes, hex); see ``gateway.auth.mtls``."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class Registry:
                     eligible=bool(v["eligible"]),
                     safeguards_status=v["safeguards_status"],
                     parent=v.get("parent"),
+                    client_certificate_sha256=v.get("client_certificate_sha256"),
                 )
                 for k, v in reg["agencies"].items()
             }
