@@ -7,6 +7,9 @@ numbers asserted are differences between two scrapes around the requests made.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -15,8 +18,14 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from gateway import metrics
+from gateway.errors import PolicyEngineUnavailableError
+from gateway.pdp.opa import OpaPolicyEngine
+from gateway.pdp.process import free_loopback_port
 from gateway.settings import Settings
 from tests import scenarios as sc
+from tests.conftest import POLICY_DIR
+from tests.integration.test_opa_supervision import opa_children
 from tests.support import Tokens, make_settings, prepare_home, running_gateway
 
 METRICS_TOKEN = "scraper-token-for-tests"
@@ -214,3 +223,62 @@ def test_readyz_fails_while_leaves_wait_for_a_stale_checkpoint(settings: Setting
         svc.checkpointer.publish(svc.clock.now())
         fresh = client.get("/readyz")
         assert fresh.status_code == 200, fresh.text
+
+
+def test_policy_activations_rejections_and_opa_restarts_are_counted(
+    tmp_path: Path, opa_binary: Path
+) -> None:
+    policy_dir = tmp_path / "policies"
+    shutil.copytree(POLICY_DIR, policy_dir)
+    token_file = tmp_path / "metrics.token"
+    token_file.write_text(METRICS_TOKEN)
+    settings = make_settings(
+        tmp_path / "home",
+        f"sqlite:///{tmp_path / 'gw.db'}",
+        opa_binary,
+        policy_dir=policy_dir,
+        metrics_enabled=True,
+        metrics_token_file=token_file,
+    )
+    prepare_home(settings)
+    with running_gateway(settings) as client:
+        manager = client.app.state.services.policies  # type: ignore[attr-defined]
+        before = scrape(client)
+        orders = policy_dir / "registry" / "court_orders" / "data.json"
+        data = json.loads(orders.read_text())
+        data["CTR-PI"].update(status="VACATED", status_effective="2026-01-01T00:00:00-05:00")
+        orders.write_text(json.dumps(data, indent=2))
+        assert manager.reload_if_changed() is True
+        (policy_dir / "gateway" / "decision.rego").write_text("package gateway\n\ndecision := {\n")
+        assert manager.reload_if_changed() is False
+        [first] = opa_children(settings.home)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while (
+            opa_children(settings.home) in ([], [first]) or client.get("/readyz").status_code != 200
+        ):
+            assert time.monotonic() < deadline, "OPA was not restarted"
+            time.sleep(0.1)
+        after = scrape(client)
+    assert moved(before, after, "gateway_policy_activations_total") == 1
+    assert moved(before, after, "gateway_policy_rejections_total") == 1
+    assert moved(before, after, "gateway_opa_restarts_total") == 1
+
+
+def test_an_opa_that_does_not_answer_is_counted_as_a_failure() -> None:
+    engine = OpaPolicyEngine(f"http://127.0.0.1:{free_loopback_port()}", timeout_seconds=2)
+    reason = "policy engine request failed"
+
+    def failures() -> float:
+        return (
+            metrics.REGISTRY.get_sample_value("gateway_opa_failures_total", {"reason": reason})
+            or 0.0
+        )
+
+    before = failures()
+    try:
+        with pytest.raises(PolicyEngineUnavailableError, match=reason):
+            engine.decide({"taxpayers": []})
+    finally:
+        engine.close()
+    assert failures() == before + 1
