@@ -63,7 +63,7 @@ from sqlmodel import Session, select
 from gateway.domain import normalize_tin
 from gateway.store.db import datastore_errors
 from gateway.store.models import ADDRESS, TAXPAYER, Address, Taxpayer
-from gateway.store.names import name_key, name_score
+from gateway.store.names import name_key, name_score, normalize_part
 
 MatchMethod = Literal["TIN_NAME", "NAME_DOB_ADDRESS", "NAME_ONLY"]
 
@@ -178,7 +178,7 @@ _PLACEHOLDER = _Candidate(
 
 
 def _candidates(session: Session, *conditions: ColumnElement[bool]) -> list[_Candidate]:
-    """Candidate rows as plain tuples: a common surname can mean thousands of them."""
+    """Candidate rows as plain tuples, not ORM objects (the TIN search: one row at most)."""
     rows = session.connection().execute(sa_select(*_CANDIDATE_COLUMNS).where(*conditions))
     return [_Candidate(*row) for row in rows]
 
@@ -234,18 +234,25 @@ def _address_facts(session: Session, taxpayer_id: int) -> _AddressFacts:
 
 
 def _resolution(
-    session: Session, records: list[_Candidate], match: MatchFacts
+    session: Session,
+    single: _Candidate | None,
+    match: MatchFacts,
+    *,
+    confidential_informant: bool,
+    tax_investigation_impairment: bool,
 ) -> SubjectResolution:
-    """Only a single candidate is identified; the address work runs either way."""
-    single = records[0] if len(records) == 1 else None
+    """Only a single candidate is identified; the address work runs either way.
+
+    With several candidates the flags are the OR over all of them (the caller's).
+    """
     facts = _address_facts(session, single.id if single else NO_TAXPAYER)
     if single is None:
         return SubjectResolution(
             match=match,
             taxpayer_id=None,
             record_tin=None,
-            confidential_informant=any(r.confidential_informant for r in records),
-            tax_investigation_impairment=any(r.tax_investigation_impairment for r in records),
+            confidential_informant=confidential_informant,
+            tax_investigation_impairment=tax_investigation_impairment,
             address_tax_years=(),
             last_known_tax_year=None,
         )
@@ -266,20 +273,32 @@ def resolve_subject(session: Session, query: SubjectQuery) -> SubjectResolution:
     with datastore_errors(_READ):
         tin = normalize_tin(query.tin)
         if tin is not None:
-            records = _candidates(session, TAXPAYER.c.tin == tin)
-            return _resolution(session, records, _tin_match(query, records))
-        records = _name_candidates(session, query)
-        return _resolution(session, records, _name_match(query, records))
+            records = _candidates(session, TAXPAYER.c.tin == tin)  # unique: one at most
+            single = records[0] if records else None
+            return _resolution(
+                session,
+                single,
+                _tin_match(query, single),
+                confidential_informant=bool(single and single.confidential_informant),
+                tax_investigation_impairment=bool(single and single.tax_investigation_impairment),
+            )
+        groups = _name_candidates(session, query)
+        return _resolution(
+            session,
+            _only_record(groups),
+            _name_match(query, groups),
+            confidential_informant=any(g.confidential_informant for g in groups),
+            tax_investigation_impairment=any(g.tax_investigation_impairment for g in groups),
+        )
 
 
-def _tin_match(query: SubjectQuery, records: list[_Candidate]) -> MatchFacts:
+def _tin_match(query: SubjectQuery, record: _Candidate | None) -> MatchFacts:
     # Scored against the placeholder when the TIN is not on file: the same work.
-    score = _score(query, records[0] if records else _PLACEHOLDER)
-    if not records:
+    score = _score(query, record or _PLACEHOLDER)
+    if record is None:
         return MatchFacts(
             candidates=0, name_score=0.0, tin_match=False, dob_match=None, method="TIN_NAME"
         )
-    record = records[0]
     return MatchFacts(
         candidates=1,
         name_score=score,
@@ -291,11 +310,52 @@ def _tin_match(query: SubjectQuery, records: list[_Candidate]) -> MatchFacts:
     )
 
 
-def _name_candidates(session: Session, query: SubjectQuery) -> list[_Candidate]:
-    """Records with the supplied last name (and date of birth); none for a name with no letters.
+@dataclass(frozen=True)
+class _NameGroup:
+    """The candidates sharing one spelling of a name, as one row of the grouped search.
 
-    A last name without letters is not searched at all: nothing about any record
-    can be learnt from that, whatever the time it takes.
+    ``id``, ``tin`` and ``date_of_birth`` are the group's smallest, which are the
+    record's own when ``count`` is 1 (the only case in which they are used); the
+    flags are the OR over the group.
+    """
+
+    first_name: str
+    middle_name: str | None
+    last_name: str
+    count: int
+    confidential_informant: bool
+    tax_investigation_impairment: bool
+    id: int
+    tin: str
+    date_of_birth: date
+
+
+def _any(flag: ColumnElement[bool]) -> ColumnElement[int]:
+    """OR over a group, on both engines (PostgreSQL has no ``max`` of a boolean)."""
+    return func.max(case((flag, 1), else_=0))
+
+
+_NAME_GROUP_COLUMNS = (
+    TAXPAYER.c.first_name,
+    TAXPAYER.c.middle_name,
+    TAXPAYER.c.last_name,
+    func.count(),
+    _any(TAXPAYER.c.confidential_informant),
+    _any(TAXPAYER.c.tax_investigation_impairment),
+    func.min(TAXPAYER.c.id),
+    func.min(TAXPAYER.c.tin),
+    func.min(TAXPAYER.c.date_of_birth),
+)
+
+
+def _name_candidates(session: Session, query: SubjectQuery) -> list[_NameGroup]:
+    """Records with the supplied last name (and date of birth), one row per spelled name.
+
+    Grouped in the database: a common surname at a million taxpayers is thousands
+    of records but a few hundred distinct names, and only the distinct names are
+    scored and brought into Python (issue 11 item 2). None for a name with no
+    letters: nothing about any record can be learnt from that, whatever the time
+    it takes.
     """
     key = name_key(query.last or "")
     if not key:
@@ -303,23 +363,57 @@ def _name_candidates(session: Session, query: SubjectQuery) -> list[_Candidate]:
     conditions = [TAXPAYER.c.name_key == key]
     if query.date_of_birth is not None:
         conditions.append(TAXPAYER.c.date_of_birth == query.date_of_birth)
-    return _candidates(session, *conditions)
+    rows = session.connection().execute(
+        sa_select(*_NAME_GROUP_COLUMNS)
+        .where(*conditions)
+        .group_by(TAXPAYER.c.first_name, TAXPAYER.c.middle_name, TAXPAYER.c.last_name)
+    )
+    return [
+        _NameGroup(first, middle, last, int(n), bool(ci), bool(tii), id_, tin, dob)
+        for first, middle, last, n, ci, tii, id_, tin, dob in rows
+    ]
 
 
-def _name_match(query: SubjectQuery, records: list[_Candidate]) -> MatchFacts:
+def _only_record(groups: list[_NameGroup]) -> _Candidate | None:
+    """The candidate when the search found exactly one record, else ``None``."""
+    if len(groups) != 1 or groups[0].count != 1:
+        return None
+    g = groups[0]
+    return _Candidate(
+        id=g.id,
+        tin=g.tin,
+        first_name=g.first_name,
+        middle_name=g.middle_name,
+        last_name=g.last_name,
+        date_of_birth=g.date_of_birth,
+        confidential_informant=g.confidential_informant,
+        tax_investigation_impairment=g.tax_investigation_impairment,
+    )
+
+
+def _name_match(query: SubjectQuery, groups: list[_NameGroup]) -> MatchFacts:
     method: MatchMethod = (
         "NAME_DOB_ADDRESS"
         if query.date_of_birth is not None and _has_address(query)
         else "NAME_ONLY"
     )
-    distinct_names = {(r.first_name, r.middle_name, r.last_name) for r in records or [_PLACEHOLDER]}
-    best = max(name_score(query.first, query.middle, query.last, *name) for name in distinct_names)
-    if not records:
+    # Spellings that differ only in case, accents or punctuation score alike: once each.
+    names: list[tuple[str | None, str | None, str | None]] = (
+        [(g.first_name, g.middle_name, g.last_name) for g in groups]
+        if groups
+        else [(_PLACEHOLDER.first_name, _PLACEHOLDER.middle_name, _PLACEHOLDER.last_name)]
+    )
+    distinct = {
+        (normalize_part(first), normalize_part(middle)[:1], normalize_part(last))
+        for first, middle, last in names
+    }
+    best = max(name_score(query.first, query.middle, query.last, *name) for name in distinct)
+    if not groups:
         return MatchFacts(
             candidates=0, name_score=0.0, tin_match=None, dob_match=None, method=method
         )
     return MatchFacts(
-        candidates=len(records),
+        candidates=sum(g.count for g in groups),
         name_score=best,
         tin_match=None,
         dob_match=True if query.date_of_birth is not None else None,
