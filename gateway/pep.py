@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -202,6 +202,10 @@ def _pending_reviews(
     ]
 
 
+AfterDecision = Callable[[str, str, dict[str, Any], Decision], None]
+"""(decision id, revision, policy input, decision) of a logged lookup; must not raise or block."""
+
+
 @dataclass(frozen=True)
 class _Ask:
     """One lookup as received: who asks what, and the identifiers fixed before any read."""
@@ -247,6 +251,8 @@ class LookupPipeline:
         self._keys = audit_keys
         self._clock = clock
         self._limits = limits
+        self.after_decision: AfterDecision | None = None
+        """Shadow mode's hand-over (``gateway.pdp.shadow``): told only once the answer is final."""
 
     def run(self, principal: AgencyPrincipal, request: LookupRequest) -> LookupResponse:
         """The plan of the module docstring, step by step (1. happened before the call)."""
@@ -269,7 +275,12 @@ class LookupPipeline:
             decided = self._decide(ask, policy, replay, resolutions, court_order)
             addresses = self._releasable(session, decided)
         results = self._redact(ask, decided, addresses, policy.texts)
-        return self._log_and_store(ask, policy.revision, decided, results)
+        response = self._log_and_store(ask, policy.revision, decided, results)
+        if self.after_decision is not None:
+            self.after_decision(
+                ask.decision_id, policy.revision, decided.policy_input, decided.decision
+            )
+        return response
 
     # -- 2. validate -----------------------------------------------------------------------
 

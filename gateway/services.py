@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 from sqlalchemy.engine import Engine
@@ -23,6 +24,7 @@ from gateway.pdp.active import ActivePolicy
 from gateway.pdp.catalog import RuleCatalog
 from gateway.pdp.history import KIND, ActivationEvent, policy_change_record
 from gateway.pdp.manager import PolicyManager
+from gateway.pdp.shadow import KIND as SHADOW_KIND
 from gateway.pep import LookupPipeline, PipelineLimits
 from gateway.reviews import ReviewService
 from gateway.settings import Settings
@@ -126,6 +128,12 @@ def build_services(
         decision_log.append(KIND, policy_change_record(event), at=event.at)
 
     policies.on_change = on_change
+
+    def on_shadow_difference(body: bytes, at: datetime) -> None:
+        decision_log.append(SHADOW_KIND, body, at=at)
+
+    policies.shadow.record = on_shadow_difference
+    pipeline.after_decision = policies.shadow.submit  # after the answer, never in its way
     return Services(
         settings=settings,
         engine=engine,

@@ -3,19 +3,25 @@
 For operators (and auditors): an edit to ``policies/`` that fails ``opa check``
 or ``opa test`` leaves the old policy active; this is where they read OPA's words,
 and the activation history (``gateway.pdp.history``): who changed what, when.
+``/v1/policy/shadow`` starts and stops a candidate beside the active policy on live
+traffic (``gateway.pdp.shadow``) and reads the differences it found.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.api.authz import require
+from gateway.api.authz import require, require_staff
 from gateway.api.deps import ServicesDep
 from gateway.auth.permissions import Permission
-from gateway.errors import PolicyEngineUnavailableError
+from gateway.auth.tokens import StaffPrincipal
+from gateway.errors import NotFoundError, PolicyEngineUnavailableError
 from gateway.pdp.history import read_history
+from gateway.pdp.shadow import read_differences
 
 router = APIRouter(prefix="/v1/policy", tags=["policy"])
 
@@ -46,3 +52,48 @@ def policy_history(
 ) -> dict[str, Any]:
     """Starts, activations and rejections, newest first, from the decision log."""
     return {"changes": read_history(svc.decision_log, limit=limit)}
+
+
+class ShadowStart(BaseModel):
+    """A candidate: a policy directory on the gateway's host, or a revision it keeps."""
+
+    model_config = ConfigDict(extra="forbid")
+    candidate: str | None = Field(default=None, min_length=1, max_length=4096)
+    revision: str | None = Field(default=None, pattern=r"^sha256:[0-9a-f]{64}$")
+
+
+@router.post("/shadow", status_code=201)
+def start_shadow(
+    body: ShadowStart,
+    svc: ServicesDep,
+    who: Annotated[StaffPrincipal, Depends(require_staff(Permission.POLICY_SHADOW))],
+) -> dict[str, Any]:
+    """Start comparing a candidate with the active policy; 409 while another runs."""
+    return svc.policies.shadow.start(
+        candidate=Path(body.candidate) if body.candidate else None,
+        revision=body.revision,
+        operator=who.subject,
+    )
+
+
+@router.delete("/shadow")
+def stop_shadow(
+    svc: ServicesDep,
+    who: Annotated[StaffPrincipal, Depends(require_staff(Permission.POLICY_SHADOW))],
+) -> dict[str, Any]:
+    """Stop the comparison; its differences stay in the log."""
+    stopped = svc.policies.shadow.stop(who.subject)
+    if stopped is None:
+        raise NotFoundError("no shadow policy is running")
+    return stopped
+
+
+@router.get("/shadow", dependencies=[Depends(require(Permission.POLICY_STATUS))])
+def shadow_status(
+    svc: ServicesDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> dict[str, Any]:
+    """The running (or last) comparison's counts, and the newest differences from the log."""
+    return {
+        "shadow": svc.policies.shadow.status(),
+        "differences": read_differences(svc.decision_log, limit=limit),
+    }

@@ -279,3 +279,99 @@ def policy_history(
             (str(c.get("error") or "").strip().splitlines() or [""])[0][:120],
         )
     Console(width=220).print(table)
+
+
+Url = Annotated[str, typer.Option(envvar="GATEWAY_URL", help="The running gateway's base URL.")]
+Token = Annotated[
+    str | None,
+    typer.Option(envvar="GATEWAY_STAFF_TOKEN", help="Operator bearer token (default: mint one)."),
+]
+Subject = Annotated[
+    str | None, typer.Option(help="Staff id of a minted operator token (default: the first).")
+]
+
+
+@shadow_app.command("start")
+def shadow_start(
+    candidate: Annotated[
+        Path | None, typer.Option(help="Candidate policy directory (on the gateway's host).")
+    ] = None,
+    revision: Annotated[
+        str | None, typer.Option(help="A revision the gateway keeps a snapshot of.")
+    ] = None,
+    url: Url = "http://127.0.0.1:8000",
+    token: Token = None,
+    subject: Subject = None,
+) -> None:
+    """Evaluate a candidate beside the active policy on live traffic (never acted on)."""
+    from gateway.court_orders.commands import _call, _staff_token
+
+    body = {"candidate": str(candidate.resolve()) if candidate else None, "revision": revision}
+    started = _call(
+        "POST",
+        f"{url.rstrip('/')}/v1/policy/shadow",
+        _staff_token(token, "operator", subject),
+        json={k: v for k, v in body.items() if v is not None},
+    )
+    typer.echo(f"shadow: comparing {started['candidate_revision']} (from {started['source']})")
+
+
+@shadow_app.command("stop")
+def shadow_stop(
+    url: Url = "http://127.0.0.1:8000", token: Token = None, subject: Subject = None
+) -> None:
+    """Stop the comparison; the differences it found stay in the decision log."""
+    from gateway.court_orders.commands import _call, _staff_token
+
+    stopped = _call(
+        "DELETE", f"{url.rstrip('/')}/v1/policy/shadow", _staff_token(token, "operator", subject)
+    )
+    typer.echo(
+        f"shadow: stopped {stopped['candidate_revision']}: {stopped['evaluated']} compared, "
+        f"{stopped['differences']} differed, {stopped['dropped']} dropped, "
+        f"{stopped['failed']} failed"
+    )
+
+
+@policy_app.command("shadow-report")
+def shadow_report(
+    output: Format = "table",
+    limit: Annotated[int, typer.Option(min=1, help="The newest N differences.")] = 200,
+) -> None:
+    """The differences shadow mode recorded (read from the decision log), newest first."""
+    from collections import Counter
+
+    from gateway.pdp.shadow import read_differences
+
+    fmt = _format(output)
+    log = _log()
+    try:
+        found = read_differences(log, limit=limit)
+    finally:
+        log.engine.dispose()
+    totals = Counter(s["change"] for d in found for s in d.get("subjects", []))
+    if fmt == "json":
+        typer.echo(
+            json.dumps({"totals": dict(totals.most_common()), "differences": found}, indent=2)
+        )
+        return
+    table = Table(
+        "log", "decision", "agency", "subject", "active", "candidate", "rules +", "rules -"
+    )
+    for d in found:
+        for s in d.get("subjects", []):
+            was, now = set(s["active"]["rules"]), set(s["candidate"]["rules"])
+            table.add_row(
+                str(d["log_index"]),
+                str(d["decision_id"]),
+                str(d.get("agency", "")),
+                str(s["position"]),
+                s["active"]["outcome"],
+                s["candidate"]["outcome"],
+                " ".join(sorted(now - was)),
+                " ".join(sorted(was - now)),
+            )
+    if found:
+        Console(width=220).print(table)
+    summary = ", ".join(f"{kind}: {n}" for kind, n in totals.most_common()) or "none"
+    typer.echo(f"{len(found)} decisions differed on the candidate ({summary})")

@@ -62,6 +62,7 @@ from gateway.pdp.history import (
 from gateway.pdp.opa import OpaPolicyEngine
 from gateway.pdp.process import LocalOpa
 from gateway.pdp.revision import policy_files, policy_revision
+from gateway.pdp.shadow import ShadowMode
 from gateway.pdp.texts import load_texts
 from gateway.settings import Settings
 
@@ -197,6 +198,7 @@ class PolicyManager:
         self.active: ActivePolicy | None = None
         self.status: PolicyStatus | None = None
         self._files: list[str] = []
+        self.shadow = ShadowMode(settings, clock)
 
     @property
     def snapshots_dir(self) -> Path:
@@ -430,6 +432,7 @@ class PolicyManager:
         self._thread.start()
 
     def stop(self) -> None:
+        self.shadow.stop(host_operator())
         self._stop.set()
         for thread in (self._thread, self._supervisor):
             if thread is not None:
