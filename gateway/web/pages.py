@@ -59,6 +59,7 @@ from gateway.errors import (
     NotFoundError,
     UnauthenticatedError,
 )
+from gateway.pdp.shadow import read_differences
 from gateway.services import Services
 from gateway.settings import Settings
 from gateway.web import charts
@@ -562,6 +563,23 @@ async def summary(request: Request, since: str | None = None, until: str | None 
             ("Final decision outcome", report.by_outcome, True),
             ("Rule", report.by_rule, False),
         ],
+    )
+
+
+@router.get("/shadow")
+async def shadow(request: Request) -> Response:
+    """What a candidate policy would have decided otherwise on live traffic (shadow mode)."""
+    session = require_session(request)
+    svc = _services(request)
+    _audit(request)._record(_viewer(session), "shadow_differences")  # a look like any other
+    differences = read_differences(svc.decision_log, limit=PAGE_SIZE * 4)
+    return _state(request).renderer.page(
+        request,
+        "shadow.html",
+        session=session,
+        page_title="Shadow policy",
+        status_now=svc.policies.shadow.status(),
+        differences=differences,
     )
 
 

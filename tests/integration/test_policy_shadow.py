@@ -195,3 +195,29 @@ def test_shadow_report_command_reads_the_differences_from_the_log(
     table = CliRunner().invoke(app, ["policy", "shadow-report"], env=env)
     assert ice["decision_id"] in table.stdout
     assert "1 decisions differed" in table.stdout
+
+
+def test_the_audit_shadow_page_shows_the_run_and_each_difference_and_logs_the_look(
+    client: TestClient, settings: Settings, lifted: Path
+) -> None:
+    from tests.integration.test_audit_pages_session import _signed_in
+
+    client.post("/v1/policy/shadow", json={"candidate": str(lifted)}, headers=_operator(settings))
+    _, ice = _lookups(client, settings)
+    assert _shadow(client).drain(10)
+    _signed_in(client, Tokens(settings))
+    page = client.get("/audit/shadow")
+    assert page.status_code == 200, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Running" in page.text
+    assert f"/audit/decisions/{ice['decision_id']}" in page.text
+    row = page.text.split('id="differences"')[1]
+    assert "DHS-ICE-HSI" in row
+    assert "outcome-denied" in row
+    assert "outcome-pending_review" in row
+    assert "INJ-1" in row
+    log = client.app.state.services.decision_log  # type: ignore[attr-defined]
+    looks = [
+        json.loads(e.body)["action"] for e in log.entries(0, log.size()) if e.kind == "audit_access"
+    ]
+    assert looks[-1] == "shadow_differences"
