@@ -54,6 +54,20 @@ def policy_history(
     return {"changes": read_history(svc.decision_log, limit=limit)}
 
 
+@router.post("/reload")
+def reload_policy(
+    svc: ServicesDep,
+    who: Annotated[StaffPrincipal, Depends(require_staff(Permission.POLICY_RELOAD))],
+) -> dict[str, Any]:
+    """Check and activate ``policies/`` now, in the operator's name (the history records it).
+
+    ``changed`` is false when the files are the active revision, or the last refused one;
+    a refusal is in ``last_change`` of ``GET /v1/policy`` and in the history.
+    """
+    changed = svc.policies.reload_if_changed(operator=who.subject)
+    return {"changed": changed, **policy_status(svc)}
+
+
 class ShadowStart(BaseModel):
     """A candidate: a policy directory on the gateway's host, or a revision it keeps."""
 

@@ -16,8 +16,9 @@ What each role may do, and why:
   recording a court order verified on the docket.
 * ``court_liaison``: recording court orders and the court notices they filed.
 * ``auditor``: the decision log's leaves, the audit API and pages, the policy in force.
-* ``operator``: the policy in force (to watch reloads), and shadow mode (a candidate
-  policy beside it on live traffic, for comparison only).
+* ``operator``: the policy in force (to watch reloads), reloading it at once (the
+  activation history names them), and shadow mode (a candidate policy beside it on
+  live traffic, for comparison only).
 * every role: the log's checkpoints, proofs and public key, which reveal nothing
   about anyone (and let anyone hold the log to its word).
 * every staff role: the court-order registry, because each lookup under an order
@@ -52,6 +53,7 @@ class Permission(StrEnum):
     LOG_ENTRIES = "read the decision log's entries"
     POLICY_STATUS = "read the policy in force"
     POLICY_SHADOW = "start or stop a shadow policy on live traffic"
+    POLICY_RELOAD = "check and activate the edited policy now"
     AUDIT_READ = "search and read the audit projection"
 
 
@@ -78,7 +80,10 @@ ROLE_PERMISSIONS: MappingProxyType[Role, frozenset[Permission]] = MappingProxyTy
             {Permission.LOG_ENTRIES, Permission.AUDIT_READ, Permission.POLICY_STATUS}
         )
         | _STAFF,
-        "operator": frozenset({Permission.POLICY_STATUS, Permission.POLICY_SHADOW}) | _STAFF,
+        "operator": frozenset(
+            {Permission.POLICY_STATUS, Permission.POLICY_SHADOW, Permission.POLICY_RELOAD}
+        )
+        | _STAFF,
     }
 )
 """Every role's permissions; a role or permission missing here is granted nothing."""

@@ -16,7 +16,7 @@ from gateway.pdp.manager import PolicyManager
 from gateway.settings import Settings
 from tests.conftest import POLICY_DIR
 from tests.integration.test_policy_reload import _lift_injunctions
-from tests.support import Tokens, make_settings, prepare_home, running_gateway
+from tests.support import Tokens, make_settings, prepare_home, running_gateway, staff_id
 
 EXTRA_RULE = """package gateway.ops_extra
 
@@ -103,3 +103,23 @@ def test_history_command_reads_the_log_with_the_gateway_stopped(settings: Settin
     assert table.exit_code == 0, table.output
     assert "+OPS-1" in table.stdout
     assert "rejection" in table.stdout
+
+
+def test_a_reload_asked_over_the_api_names_the_operator_from_the_staff_registry(
+    settings: Settings,
+) -> None:
+    with running_gateway(settings) as client:
+        _lift_injunctions(settings.policy_dir)
+        auditor = client.post("/v1/policy/reload", headers=Tokens(settings).staff("auditor"))
+        assert auditor.status_code == 403
+        done = client.post("/v1/policy/reload", headers=Tokens(settings).staff("operator"))
+        assert done.status_code == 200, done.text
+        assert done.json()["changed"] is True
+        again = client.post("/v1/policy/reload", headers=Tokens(settings).staff("operator"))
+        assert again.json()["changed"] is False
+        history = client.get("/v1/policy/history", headers=Tokens(settings).staff("operator"))
+    newest = history.json()["changes"][0]
+    assert (newest["action"], newest["operator"]) == ("reload", staff_id("operator"))
+    assert newest["revision"] == done.json()["active_revision"]
+    assert newest["files"]["changed"] == ["registry/court_orders/data.json"]
+    assert newest["rules"]["added"] == newest["rules"]["removed"] == []
