@@ -1,7 +1,10 @@
 """structlog, set up once: JSON in production, console in development.
 
-One ``request.completed`` line per request carries method, route template, status,
-duration and — for lookups — decision id, log index and outcome. A final
+One ``request.completed`` line per request carries the request id (also on every
+other line of the request, through structlog's context variables; accepted from
+``X-Request-ID`` by :mod:`gateway.api.middleware`), method, route template, status,
+duration, the agency id of an agency's call and — for lookups — decision id, log
+index and outcome. A final
 processor drops any key that could carry personal data, so a careless
 ``log.info(..., tin=...)`` cannot put a TIN, name or address into the logs.
 """
