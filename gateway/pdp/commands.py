@@ -291,6 +291,57 @@ Subject = Annotated[
 ]
 
 
+def _staff_token(token: str | None, subject: str | None) -> str:
+    """``token``, else an operator token minted with the gateway's key (as ``gateway token``)."""
+    from datetime import timedelta
+
+    from gateway.audit.provisioning import key_store
+    from gateway.auth.keys import GATEWAY_KEY_NAME, KeyNotFoundError
+    from gateway.auth.registry import Registry, StaffNotRegisteredError
+    from gateway.auth.tokens import mint_token
+    from gateway.clock import SystemClock, UnsafePinnedClock
+
+    if token:
+        return token
+    settings = Settings()
+    clock = UnsafePinnedClock(settings.pinned_clock) if settings.pinned_clock else SystemClock()
+    try:
+        return mint_token(
+            key_store(settings),
+            issuer=GATEWAY_KEY_NAME,
+            subject=Registry.load(settings.policy_dir).staff_id_for("operator", subject),
+            audience=settings.audience,
+            now=clock.now(),
+            lifetime=timedelta(minutes=2),
+            role="operator",
+        )
+    except (KeyNotFoundError, StaffNotRegisteredError) as exc:
+        typer.echo(f"gateway: cannot mint an operator token ({exc}); pass --token", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _call(method: str, url: str, token: str, **kwargs: Any) -> Any:
+    """One call to the running gateway; a refusal is its problem document's words, one line."""
+    import httpx
+
+    try:
+        resp = httpx.request(
+            method, url, headers={"Authorization": f"Bearer {token}"}, timeout=60, **kwargs
+        )
+    except httpx.HTTPError as exc:
+        typer.echo(f"gateway: cannot reach the gateway at {url} ({type(exc).__name__})", err=True)
+        raise typer.Exit(1) from exc
+    if resp.is_success:
+        return resp.json()
+    try:
+        problem = resp.json()
+        detail = f"{problem.get('title', '')}: {problem.get('detail', '')}"
+    except ValueError:
+        detail = resp.reason_phrase
+    typer.echo(f"gateway: refused ({resp.status_code}) " + " ".join(detail.split()), err=True)
+    raise typer.Exit(1)
+
+
 @shadow_app.command("start")
 def shadow_start(
     candidate: Annotated[
@@ -304,13 +355,11 @@ def shadow_start(
     subject: Subject = None,
 ) -> None:
     """Evaluate a candidate beside the active policy on live traffic (never acted on)."""
-    from gateway.court_orders.commands import _call, _staff_token
-
     body = {"candidate": str(candidate.resolve()) if candidate else None, "revision": revision}
     started = _call(
         "POST",
         f"{url.rstrip('/')}/v1/policy/shadow",
-        _staff_token(token, "operator", subject),
+        _staff_token(token, subject),
         json={k: v for k, v in body.items() if v is not None},
     )
     typer.echo(f"shadow: comparing {started['candidate_revision']} (from {started['source']})")
@@ -321,11 +370,7 @@ def shadow_stop(
     url: Url = "http://127.0.0.1:8000", token: Token = None, subject: Subject = None
 ) -> None:
     """Stop the comparison; the differences it found stay in the decision log."""
-    from gateway.court_orders.commands import _call, _staff_token
-
-    stopped = _call(
-        "DELETE", f"{url.rstrip('/')}/v1/policy/shadow", _staff_token(token, "operator", subject)
-    )
+    stopped = _call("DELETE", f"{url.rstrip('/')}/v1/policy/shadow", _staff_token(token, subject))
     typer.echo(
         f"shadow: stopped {stopped['candidate_revision']}: {stopped['evaluated']} compared, "
         f"{stopped['differences']} differed, {stopped['dropped']} dropped, "

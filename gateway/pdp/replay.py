@@ -28,10 +28,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from gateway.audit.sealing import AuditKeys
-from gateway.outcomes import SubjectOutcome
+from gateway.outcomes import SUBJECT_OUTCOME, SubjectOutcome
 from gateway.pdp.decision import Decision
 from gateway.pdp.opa import PolicyEngine
-from gateway.redaction import final_outcome
 
 
 @dataclass(frozen=True)
@@ -46,13 +45,15 @@ def subject_verdicts(decision: Decision) -> list[SubjectVerdict]:
     """Each subject's outcome after the request-level effect, with request and own rules.
 
     A subject the policy allows without naming a tax year to release gets nothing,
-    so it counts as denied here as in the pipeline's redaction.
+    so it counts as denied here as in the pipeline's redaction. The request-level
+    rule is ``gateway.redaction.final_outcome``'s (a layer above this package, so
+    restated here; a test holds the two to the same answers).
     """
     effect = decision.request_effect
     request_rules = {f.rule for f in decision.reasons}
     verdicts = []
     for s in decision.subjects:
-        outcome: SubjectOutcome = final_outcome(effect, s)
+        outcome: SubjectOutcome = "denied" if effect == "DENY" else SUBJECT_OUTCOME[s.outcome]
         if outcome == "disclosed" and not s.releases_address:
             outcome = "denied"
         verdicts.append(
