@@ -214,10 +214,11 @@ def policy_replay(
         out = Console(width=200)
         if summary.changes:
             out.print(table)
-        totals = ", ".join(f"{kind}: {n}" for kind, n in summary.totals.items()) or "none"
+        totals = ", ".join(f"{kind}: {n}" for kind, n in summary.totals.items())
         typer.echo(
             f"replayed {summary.decisions} decisions ({summary.subjects} subjects) from leaves "
-            f"{start}..{size - 1}: {len(summary.changes)} subjects would change ({totals})"
+            f"{start}..{size - 1}: {len(summary.changes)} subjects would change"
+            + (f" ({totals})" if totals else "")
             + (f"; {summary.unreadable} could not be replayed" if summary.unreadable else "")
         )
     if fail_on_change and summary.changes:
