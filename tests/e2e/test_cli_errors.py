@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.pdp.commands import EXIT_BROKEN_CANDIDATE, OPA_MESSAGE_LINES
 from tests.e2e.served import GATEWAY, gateway_env
 
 
@@ -46,10 +47,19 @@ def test_production_on_sqlite_is_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_policy_replay_on_a_candidate_that_does_not_load_is_one_line(tmp_path: Path) -> None:
+def test_policy_replay_on_a_candidate_that_does_not_load_is_opas_message_not_a_traceback(
+    tmp_path: Path,
+) -> None:
     env = gateway_env(tmp_path / "home")
     broken = tmp_path / "candidate"
     broken.mkdir()
     (broken / "gateway.rego").write_text("package gateway\n\ndecision := {\n")
-    line = _one_line(_run(env, "policy", "replay", "--candidate", str(broken)))
-    assert "candidate" in line
+    done = _run(env, "policy", "replay", "--candidate", str(broken))
+    # A short block: what failed, then OPA's own words naming the file and line.
+    assert done.returncode == EXIT_BROKEN_CANDIDATE
+    assert "Traceback" not in done.stderr
+    lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+    assert "candidate" in lines[0]
+    assert f"{broken / 'gateway.rego'}:" in done.stderr
+    assert "rego_parse_error" in done.stderr
+    assert len(lines) <= 2 + OPA_MESSAGE_LINES
