@@ -29,12 +29,10 @@ marker := true
 
 
 @pytest.fixture
-def settings(tmp_path: Path, opa_binary: Path) -> Settings:
+def settings(tmp_path: Path, opa_binary: Path, database_url: str) -> Settings:
     policy_dir = tmp_path / "policies"
     shutil.copytree(POLICY_DIR, policy_dir)
-    s = make_settings(
-        tmp_path / "home", f"sqlite:///{tmp_path / 'gw.db'}", opa_binary, policy_dir=policy_dir
-    )
+    s = make_settings(tmp_path / "home", database_url, opa_binary, policy_dir=policy_dir)
     prepare_home(s)
     return s
 

@@ -26,8 +26,8 @@ from tests.support import Tokens, make_settings, prepare_home, running_gateway, 
 
 
 @pytest.fixture
-def settings(tmp_path: Path, opa_binary: Path) -> Settings:
-    s = make_settings(tmp_path / "home", f"sqlite:///{tmp_path / 'gw.db'}", opa_binary)
+def settings(tmp_path: Path, opa_binary: Path, database_url: str) -> Settings:
+    s = make_settings(tmp_path / "home", database_url, opa_binary)
     prepare_home(s)
     return s
 
