@@ -221,3 +221,27 @@ def test_the_audit_shadow_page_shows_the_run_and_each_difference_and_logs_the_lo
         json.loads(e.body)["action"] for e in log.entries(0, log.size()) if e.kind == "audit_access"
     ]
     assert looks[-1] == "shadow_differences"
+
+
+def test_shadow_commands_say_in_one_line_when_the_gateway_cannot_be_reached(
+    settings: Settings, lifted: Path
+) -> None:
+    from gateway.pdp.process import free_loopback_port
+
+    url = f"http://127.0.0.1:{free_loopback_port()}"  # nothing listens there
+    env = {"GATEWAY_HOME": str(settings.home), "GATEWAY_STAFF_TOKEN": ""}
+    for args in (["start", "--candidate", str(lifted)], ["stop"]):
+        result = CliRunner().invoke(app, ["policy", "shadow", *args, "--url", url], env=env)
+        assert result.exit_code == 1, result.output
+        [line] = result.stderr.strip().splitlines()
+        assert line.startswith("gateway: cannot reach the gateway at")
+
+
+def test_shadow_commands_without_a_key_or_token_send_nothing(tmp_path: Path) -> None:
+    env = {"GATEWAY_HOME": str(tmp_path / "empty-home"), "GATEWAY_STAFF_TOKEN": ""}
+    result = CliRunner().invoke(
+        app, ["policy", "shadow", "stop", "--url", "http://127.0.0.1:9"], env=env
+    )
+    assert result.exit_code == 1, result.output
+    assert "cannot mint an operator token" in result.stderr
+    assert "pass --token" in result.stderr
