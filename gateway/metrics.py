@@ -144,10 +144,18 @@ def timed_log_commit(commit: Callable[[list[T]], None], batch: list[T]) -> None:
         commit(batch)
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def observe_request(method: str, route: str | None, status: int, seconds: float) -> None:
-    """One answered request; ``route`` is the template, ``"unmatched"`` when none matched."""
+    """One answered request; ``route`` is the template, ``"unmatched"`` when none matched.
+
+    A caller chooses the method and the path: anything outside a fixed set is
+    folded into ``other`` / ``unmatched``, so no caller can grow the label space.
+    """
     template = route or "unmatched"
-    HTTP_REQUESTS.labels(method=method, route=template, status=str(status)).inc()
+    verb = method if method in _METHODS else "other"
+    HTTP_REQUESTS.labels(method=verb, route=template, status=str(status)).inc()
     HTTP_SECONDS.labels(route=template).observe(seconds)
 
 

@@ -282,3 +282,19 @@ def test_an_opa_that_does_not_answer_is_counted_as_a_failure() -> None:
     finally:
         engine.close()
     assert failures() == before + 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_callers_cannot_grow_the_request_labels(settings: Settings) -> None:
+    with running_gateway(settings) as client:
+        before = scrape(client)
+        client.request("BREW", "/v1/address-lookups")
+        client.get("/v1/123-45-6789/unknown")
+        after = scrape(client)
+    labels = {v for _name, pairs in after for _k, v in pairs}
+    assert "BREW" not in labels
+    assert not any("123-45-6789" in v for v in labels)
+    unmatched = moved(
+        before, after, "gateway_http_requests_total", method="GET", route="unmatched", status="404"
+    )
+    assert unmatched == 1
