@@ -245,3 +245,20 @@ def test_shadow_commands_without_a_key_or_token_send_nothing(tmp_path: Path) -> 
     assert result.exit_code == 1, result.output
     assert "cannot mint an operator token" in result.stderr
     assert "pass --token" in result.stderr
+
+
+def test_a_shadow_needs_exactly_one_candidate_that_exists(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    def start(body: dict[str, str]) -> int:
+        code: int = client.post(
+            "/v1/policy/shadow", json=body, headers=_operator(settings)
+        ).status_code
+        return code
+
+    assert start({}) == 422
+    assert start({"candidate": str(tmp_path), "revision": "sha256:" + "0" * 64}) == 422
+    assert start({"candidate": str(tmp_path / "nowhere")}) == 404
+    assert start({"revision": "sha256:" + "0" * 64}) == 404
+    assert start({"revision": "HEAD"}) == 422
+    assert client.get("/v1/policy/shadow", headers=_operator(settings)).json()["shadow"] is None
