@@ -203,7 +203,6 @@ class ShadowMode:
                     "stop it first"
                 )
             source_dir, source = self._resolve(candidate, revision)
-            self.snapshots_dir.mkdir(parents=True, exist_ok=True)
             shutil.rmtree(self.snapshots_dir, ignore_errors=True)  # one candidate at a time
             self.snapshots_dir.mkdir(parents=True)
             directory, candidate_revision, _ = snapshot(source_dir, self.snapshots_dir)
@@ -332,7 +331,11 @@ class ShadowMode:
 
 
 def read_differences(log: DecisionLog, *, limit: int | None = None) -> list[dict[str, Any]]:
-    """Every ``shadow_difference`` leaf, newest first, with its log index."""
+    """Every ``shadow_difference`` leaf, newest first, with its log index.
+
+    Found by kind in the database, like ``gateway.pdp.history.read_history`` (a scan of
+    the kind column: the log has no index on it; paid only when someone looks).
+    """
     t = LOG_ENTRY
     query = select(t.c.idx, t.c.body).where(t.c.kind == KIND).order_by(t.c.idx.desc())
     if limit is not None:
