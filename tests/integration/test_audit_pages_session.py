@@ -16,6 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
+from gateway.audit.logkey import ensure_log_key
+from gateway.audit.sealing import AuditKeys
+from gateway.auth.keys import GATEWAY_KEY_NAME, KeyStore
 from gateway.settings import Settings
 from gateway.web.sessions import SESSION_COOKIE, SIGNIN_COOKIE
 from tests import scenarios as sc
@@ -99,6 +102,10 @@ def test_cookies_are_secure_outside_development(tmp_path: Path, opa_binary: Path
         database_url="postgresql+psycopg://gateway@127.0.0.1:1/none",
         opa_binary=opa_binary,
     )
+    # Production reads provisioned keys and never makes its own: provision them first.
+    KeyStore(prod.keys_dir).ensure(GATEWAY_KEY_NAME, demo=False)
+    ensure_log_key(prod.keys_dir, prod.log_origin, demo=False)
+    AuditKeys.load_or_create(prod.keys_dir, demo=False)
     assert create_app(prod).state.audit_pages.secure_cookies is True
 
 
