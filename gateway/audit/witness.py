@@ -9,7 +9,9 @@ step:
    proof between the two sizes and verifies it; if it is the same size, the
    roots must be equal; if it is smaller, the log must prove that it is a
    prefix of the remembered one (a stale replica is not a fork) and the
-   remembered checkpoint is kept;
+   remembered checkpoint is kept. A log that no longer holds as many leaves
+   as the remembered checkpoint (restored from an older backup, truncated)
+   cannot, and is refused like a fork: it lost history it had signed;
 3. only then remembers the new checkpoint (written atomically).
 
 When the current checkpoint is signed by another key, the log rotated its
@@ -58,6 +60,7 @@ from gateway.audit.signer import NoteVerifier, b64decode_strict
 __all__ = [
     "HttpLogClient",
     "LogClient",
+    "TreeSizeNotReachedError",
     "WitnessState",
     "WitnessStep",
     "load_state",
@@ -66,9 +69,16 @@ __all__ = [
 ]
 
 
+class TreeSizeNotReachedError(Exception):
+    """The log answered that it does not hold a tree of the size asked for."""
+
+
 class LogClient(Protocol):
     def checkpoint(self) -> str: ...
-    def consistency(self, first: int, second: int) -> list[bytes]: ...
+    def consistency(self, first: int, second: int) -> list[bytes]:
+        """The RFC 9162 proof; :class:`TreeSizeNotReachedError` if ``second`` is beyond the log."""
+        ...
+
     def inclusion(self, index: int, size: int) -> list[bytes]: ...
     def entries(self, start: int, end: int) -> list[bytes]: ...
 
@@ -149,7 +159,14 @@ def witness(state: WitnessState, client: LogClient) -> WitnessStep:
             )
             verify_checkpoint_consistency(previous, current, proof)
         else:
-            proof = client.consistency(current.size, previous.size)
+            try:
+                proof = client.consistency(current.size, previous.size)
+            except TreeSizeNotReachedError as exc:
+                raise InconsistentCheckpointError(
+                    f"its newest checkpoint has size {current.size} and the log holds fewer"
+                    f" leaves than the {previous.size} of the saved checkpoint: leaves it signed"
+                    " are gone (restored from an older backup, or truncated)"
+                ) from exc
             verify_checkpoint_consistency(current, previous, proof)
             return WitnessStep(state, previous, current, False)
     except InconsistentCheckpointError:
@@ -252,7 +269,13 @@ class HttpLogClient:
             raise InconsistentCheckpointError("the log served a malformed proof") from exc
 
     def consistency(self, first: int, second: int) -> list[bytes]:
-        body = self._get("/v1/log/proofs/consistency", first=first, second=second).json()
+        try:
+            resp = self._get("/v1/log/proofs/consistency", first=first, second=second)
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code == 404:  # the log's answer for a size it has not reached
+                raise TreeSizeNotReachedError(exc.response.text) from exc
+            raise
+        body = resp.json()
         try:
             return [b64decode_strict(h) for h in body["hashes"]]
         except (KeyError, TypeError, ValueError) as exc:
