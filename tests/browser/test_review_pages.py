@@ -2,13 +2,16 @@
 
 A gateway of its own (``gateway serve``, real OPA, SQLite), so that what the
 officer settles here changes nothing the auditor pages' tests count. Its queue:
-five subjects of one FBI request signed by an Acting Director (6103-I2-2, one
-officer each) and one DHS request under a court order (INJ-3: a court notice to
-file first, and two officers).
+twenty-five subjects of one FBI request signed by an Acting Director (6103-I2-2,
+one officer each; the five scenario taxpayers and twenty more imported for this
+test) and one DHS request under a court order (INJ-3: a court notice to file
+first, and two officers). The issue's measure: an officer settles a batch of 25
+from the page, with context, in a few minutes.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,11 +24,59 @@ from playwright.sync_api import Page, expect
 
 from tests import scenarios as sc
 from tests.browser.conftest import Served, screenshot
-from tests.e2e.served import gateway_env, served
+from tests.e2e.served import cli, gateway_env, served
 
 pytestmark = pytest.mark.browser
 
-PEOPLE = [sc.OKAFOR, sc.WHITFIELD, sc.OBRIEN, sc.CHEN, sc.NUNEZ]
+FIRST_NAMES = ["Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Harper", "Indigo", "Jules"]
+LAST_NAMES = ["Abernathy", "Brightwater", "Calloway", "Dunmore", "Eastwick", "Fairbanks"]
+
+
+def _imported(k: int) -> sc.Person:
+    """A taxpayer of this test's own, at an address of their own (no household flag)."""
+    return sc.Person(
+        f"321-54-{1000 + k:04d}",
+        FIRST_NAMES[k % len(FIRST_NAMES)],
+        None,
+        f"{LAST_NAMES[k % len(LAST_NAMES)]}-{k}",
+        {
+            "line1": f"{100 + k} Juniper Ct",
+            "line2": None,
+            "city": "Baltimore",
+            "state": "MD",
+            "zip": "21201",
+        },
+    )
+
+
+EXTRA = [_imported(k) for k in range(20)]
+PEOPLE = [sc.OKAFOR, sc.WHITFIELD, sc.OBRIEN, sc.CHEN, sc.NUNEZ, *EXTRA]
+BATCH = len(PEOPLE)
+
+
+def _record(p: sc.Person) -> dict[str, Any]:
+    """The datastore's record of an imported taxpayer (the demo file's shape)."""
+    return {
+        "tin": p.tin,
+        "tin_type": "SSN",
+        "name": {"first": p.first, "middle": p.middle, "last": p.last},
+        "date_of_birth": "1980-01-01",
+        "addresses": [
+            {**p.address, "tax_year": year, "source": "form_1040", "taxpayer_supplied": True}
+            for year in (2023, 2024)
+        ],
+        "returns": [
+            {
+                "tax_year": year,
+                "filing_status": "single",
+                "agi": 50_000,
+                "employer": None,
+                "bank_account": None,
+            }
+            for year in (2023, 2024)
+        ],
+        "flags": {"confidential_informant": False, "tax_investigation_impairment": False},
+    }
 
 
 def _post(url: str, path: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +92,11 @@ def _post(url: str, path: str, token: str, body: dict[str, Any]) -> dict[str, An
 def queue_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("review-gateway")
     never_logged = tuple(p.tin for p in PEOPLE)
-    with served(gateway_env(home), never_logged=never_logged) as url:
+    extra = home / "extra.jsonl"
+    extra.write_text("".join(json.dumps(_record(p)) + "\n" for p in EXTRA))
+    env = gateway_env(home)
+    with served(env, never_logged=never_logged) as url:
+        cli(env, "store", "import", str(extra))
         gw = Served(url, home, "taxpayer-gateway", {}, "")
         body = sc.fbi_i2()
         subjects = []
@@ -86,7 +141,7 @@ def test_an_officer_settles_a_batch_from_the_page_with_one_note(
     gw = queue_gateway
     _sign_in(page, gw)
     expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
-    expect(page.locator("article.item")).to_have_count(6)
+    expect(page.locator("article.item")).to_have_count(BATCH + 1)
     # what the policy saw, for each subject: its reason, identity and match facts
     expect(page.get_by_text("Seen by witness 3 beside the getaway car")).to_be_visible()
     expect(page.get_by_text(sc.OBRIEN.tin)).to_be_visible()
@@ -95,19 +150,19 @@ def test_an_officer_settles_a_batch_from_the_page_with_one_note(
     # only the FBI request's subjects
     page.get_by_label("Agency").fill("DOJ-FBI")
     page.get_by_role("button", name="Show").click()
-    expect(page.locator("article.item")).to_have_count(5)
+    expect(page.locator("article.item")).to_have_count(BATCH)
     started = time.monotonic()
-    for k in range(1, 6):
+    for k in range(1, BATCH + 1):
         page.get_by_label(f"Select TP-{k}", exact=True).check()
     page.get_by_label("Note for every selected item").fill(
         "Acting Director's designation confirmed with FBI OGC by phone."
     )
     page.get_by_role("button", name="Approve selected").click()
     results = page.locator("#result-table tbody tr")
-    expect(results).to_have_count(5)
-    for i in range(5):
+    expect(results).to_have_count(BATCH)
+    for i in range(BATCH):
         expect(results.nth(i).locator("td").nth(2)).to_have_text("approved")
-    print(f"\nfive items settled from the page in {time.monotonic() - started:.2f} s")
+    print(f"\n{BATCH} items settled from the page in {time.monotonic() - started:.2f} s")
     # the filter is kept, and nothing of the FBI request is left to settle
     expect(page.locator("#empty-queue")).to_be_visible()
     screenshot(page, artifacts, "review-results")
