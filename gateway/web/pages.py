@@ -26,19 +26,14 @@ from __future__ import annotations
 
 import base64
 import re
-import secrets
-from collections.abc import Callable, Coroutine, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse, StreamingResponse
-from fastapi.routing import APIRoute
+from fastapi.responses import StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from gateway.auditing import formats
@@ -50,34 +45,26 @@ from gateway.auditing.views import (
     SearchFilters,
     Viewer,
 )
-from gateway.auth.permissions import Permission, may
-from gateway.auth.tokens import StaffPrincipal
+from gateway.auth.permissions import Permission
 from gateway.errors import (
-    ForbiddenError,
-    GatewayError,
     InvalidRequestError,
     NotFoundError,
-    UnauthenticatedError,
 )
 from gateway.pdp.shadow import read_differences
-from gateway.services import Services
 from gateway.settings import Settings
 from gateway.web import charts
-from gateway.web.rendering import PAGE_HEADERS, Renderer
+from gateway.web.area import AreaState, PageArea, services
+from gateway.web.rendering import PAGE_HEADERS
 from gateway.web.sessions import (
-    COOKIE_PATH,
     SESSION_COOKIE,
     SIGNIN_COOKIE,
     AuditSession,
-    SessionStore,
-    tokens_match,
 )
 
 log = structlog.get_logger(__name__)
 
 PREFIX = "/audit"
 SIGN_IN = f"{PREFIX}/sign-in"
-SIGNIN_COOKIE_SECONDS = 600
 MAX_FORM_FIELDS = 32
 STATIC_DIR = Path(__file__).parent / "static"
 DEFAULT_DAYS = 14
@@ -98,192 +85,29 @@ EXPORT_FORMATS: dict[str, tuple[str, Callable[[Iterable[ProjectionRow]], Iterato
 """The API's export formats (``gateway.auditing.formats``), for the same search."""
 
 
-class SignInRequiredError(Exception):
-    """No live session: the browser is sent to the sign-in page."""
+AREA = PageArea(
+    prefix=PREFIX,
+    state_attr="audit_pages",
+    session_cookie=SESSION_COOKIE,
+    signin_cookie=SIGNIN_COOKIE,
+    permission=Permission.AUDIT_READ,
+    audience="auditors",
+    sign_in_template="sign_in.html",
+    error_template="error.html",
+    event="audit_page",
+    max_form_fields=MAX_FORM_FIELDS,
+)
+"""The auditors' area: sessions, forms, errors and sign-in as :mod:`gateway.web.area` keeps them."""
 
+_state = AREA.state
+_services = services
+session_or_none = AREA.session_or_none
+require_session = AREA.require_session
+read_form = AREA.read_form
+checked_form = AREA.checked_form
 
-@dataclass
-class PagesState:
-    """What the pages keep for the life of the app (``app.state.audit_pages``)."""
-
-    sessions: SessionStore
-    renderer: Renderer
-    secure_cookies: bool
-
-
-def _state(request: Request) -> PagesState:
-    state: PagesState = request.app.state.audit_pages
-    return state
-
-
-def _services(request: Request) -> Services:
-    svc: Services = request.app.state.services
-    return svc
-
-
-def session_or_none(request: Request) -> AuditSession | None:
-    svc = getattr(request.app.state, "services", None)
-    if svc is None:
-        return None
-    return _state(request).sessions.get(request.cookies.get(SESSION_COOKIE), svc.clock.now())
-
-
-def require_session(request: Request) -> AuditSession:
-    session = session_or_none(request)
-    if session is None:
-        raise SignInRequiredError
-    return session
-
-
-def _same_site_request(request: Request) -> None:
-    """Browsers name where a request came from (Fetch Metadata); a form posted from
-    another site is refused even if a cookie would have gone with it."""
-    site = request.headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        raise ForbiddenError("this form may only be sent from the audit pages themselves")
-
-
-async def read_form(request: Request) -> dict[str, str]:
-    """The posted form's fields; wire hygiene has already refused repeated fields,
-    control characters and anything but urlencoded UTF-8."""
-    body = (await request.body()).decode("ascii", errors="strict")
-    pairs = parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
-    return dict(pairs)
-
-
-async def checked_form(request: Request, session: AuditSession) -> dict[str, str]:
-    """A state-changing form from a signed-in auditor: same site, and the session's CSRF token."""
-    _same_site_request(request)
-    form = await read_form(request)
-    if not tokens_match(session.csrf_token, form.get("csrf_token")):
-        raise ForbiddenError("the form's CSRF token is missing or does not match this session")
-    return form
-
-
-class PageRoute(APIRoute):
-    """A route whose failures are HTML pages, not problem documents."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def page_handler(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except SignInRequiredError:
-                return RedirectResponse(SIGN_IN, status_code=303, headers=PAGE_HEADERS)
-            except GatewayError as exc:
-                if exc.status >= 500:
-                    log.warning("audit_page.failed", error=type(exc).__name__, detail=exc.detail)
-                return _state(request).renderer.error(
-                    request,
-                    status=exc.status,
-                    title=exc.title,
-                    detail=exc.detail,
-                    session=session_or_none(request),
-                )
-            except RequestValidationError as exc:
-                fields = sorted({str(e.get("loc", ("", "?"))[-1]) for e in exc.errors()})
-                return _state(request).renderer.error(
-                    request,
-                    status=422,
-                    title="Invalid request",
-                    detail="these fields are not valid: " + ", ".join(fields),
-                    session=session_or_none(request),
-                )
-
-        return page_handler
-
-
-router = APIRouter(prefix=PREFIX, route_class=PageRoute, include_in_schema=False)
-
-
-def _set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
-    response.set_cookie(
-        name,
-        value,
-        max_age=max_age,
-        path=COOKIE_PATH,
-        secure=_state(request).secure_cookies,
-        httponly=True,
-        samesite="strict",
-    )
-
-
-def _delete_cookie(response: Response, request: Request, name: str) -> None:
-    response.delete_cookie(
-        name,
-        path=COOKIE_PATH,
-        secure=_state(request).secure_cookies,
-        httponly=True,
-        samesite="strict",
-    )
-
-
-def _sign_in_page(request: Request, *, status: int = 200, message: str | None = None) -> Response:
-    """The form, with a fresh pre-session CSRF token in both the form and a cookie."""
-    state = _state(request)
-    nonce = secrets.token_urlsafe(32)
-    response = state.renderer.page(
-        request,
-        "sign_in.html",
-        session=None,
-        status=status,
-        page_title="Sign in",
-        signin_csrf=nonce,
-        message=message,
-        minutes=int(state.sessions.lifetime.total_seconds() // 60),
-    )
-    _set_cookie(response, request, SIGNIN_COOKIE, nonce, SIGNIN_COOKIE_SECONDS)
-    return response
-
-
-@router.get("/sign-in")
-async def sign_in_form(request: Request) -> Response:
-    if session_or_none(request) is not None:
-        return RedirectResponse(f"{PREFIX}/", status_code=303, headers=PAGE_HEADERS)
-    return _sign_in_page(request)
-
-
-@router.post("/sign-in")
-async def sign_in(request: Request) -> Response:
-    _same_site_request(request)
-    form = await read_form(request)
-    if not tokens_match(request.cookies.get(SIGNIN_COOKIE, ""), form.get("csrf_token")):
-        # No pre-session cookie: the form was not served to this browser (or it expired).
-        return _sign_in_page(
-            request, status=403, message="The sign-in form expired or was not sent from here."
-        )
-    svc = _services(request)
-    now = svc.clock.now()
-    try:
-        principal = svc.verifier.verify(f"Bearer {form.get('token', '').strip()}", now)
-    except UnauthenticatedError as exc:
-        log.info("audit_page.sign_in_refused", reason=exc.detail)
-        return _sign_in_page(request, status=401, message=f"Not signed in: {exc.detail}.")
-    if not (isinstance(principal, StaffPrincipal) and may(principal, Permission.AUDIT_READ)):
-        log.info("audit_page.sign_in_refused", reason="not an auditor")
-        return _sign_in_page(
-            request, status=403, message="Not signed in: these pages are for auditors only."
-        )
-    state = _state(request)
-    session_id, session = state.sessions.create(principal.subject, principal.role, now)
-    log.info("audit_page.signed_in", auditor=principal.subject)
-    response = RedirectResponse(f"{PREFIX}/", status_code=303, headers=PAGE_HEADERS)
-    lifetime = int((session.expires_at - now).total_seconds())
-    _set_cookie(response, request, SESSION_COOKIE, session_id, lifetime)
-    _delete_cookie(response, request, SIGNIN_COOKIE)
-    return response
-
-
-@router.post("/sign-out")
-async def sign_out(request: Request) -> Response:
-    session = require_session(request)
-    await checked_form(request, session)
-    _state(request).sessions.end(request.cookies.get(SESSION_COOKIE))
-    log.info("audit_page.signed_out", auditor=session.subject)
-    response = RedirectResponse(SIGN_IN, status_code=303, headers=PAGE_HEADERS)
-    _delete_cookie(response, request, SESSION_COOKIE)
-    return response
+router = APIRouter(prefix=PREFIX, route_class=AREA.route_class(), include_in_schema=False)
+AREA.add_sign_in_routes(router)
 
 
 # -- the pages over the audit service ----------------------------------------------------------
@@ -591,11 +415,7 @@ async def not_a_page(request: Request, unknown: str) -> Response:
 
 def install_pages(app: FastAPI, settings: Settings) -> None:
     """Mount the pages, their stylesheet and their session store on ``app``."""
-    app.state.audit_pages = PagesState(
-        sessions=SessionStore(timedelta(minutes=settings.audit_session_minutes)),
-        renderer=Renderer(),
-        secure_cookies=settings.environment != "development",
-    )
+    app.state.audit_pages = AreaState.from_settings(settings)
     # The stylesheet first: the pages' catch-all 404 route must not shadow it.
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC_DIR), name="audit-static")
     app.include_router(router)

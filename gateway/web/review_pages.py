@@ -18,34 +18,26 @@ ends as soon as its staff member is no longer active in the registry.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
-from fastapi.routing import APIRoute
 
 from gateway.auditing.views import Viewer
-from gateway.auth.permissions import Permission, may
-from gateway.auth.tokens import StaffPrincipal
+from gateway.auth.permissions import Permission
 from gateway.errors import (
-    ForbiddenError,
-    GatewayError,
     InvalidRequestError,
     NotFoundError,
-    UnauthenticatedError,
 )
 from gateway.reviews import MAX_BULK, Action, ReviewFilters, ReviewService
 from gateway.services import Services
 from gateway.settings import Settings
-from gateway.web.rendering import PAGE_HEADERS, Renderer
-from gateway.web.sessions import AuditSession, SessionStore, tokens_match
+from gateway.web.area import AreaState, PageArea, services
+from gateway.web.rendering import PAGE_HEADERS
+from gateway.web.sessions import AuditSession
 
 log = structlog.get_logger(__name__)
 
@@ -53,8 +45,6 @@ PREFIX = "/review"
 SIGN_IN = f"{PREFIX}/sign-in"
 SESSION_COOKIE = "gateway_review_session"
 SIGNIN_COOKIE = "gateway_review_signin"
-COOKIE_PATH = "/review/"
-SIGNIN_COOKIE_SECONDS = 600
 MAX_FORM_FIELDS = MAX_BULK + 16
 """The bulk form: one checkbox per item shown, plus the note, action and CSRF token."""
 ITEM_FIELD = "item-"
@@ -62,27 +52,31 @@ AGE_CHOICES = ((0, "any age"), (1, "1 hour"), (24, "1 day"), (72, "3 days"), (16
 QUEUE_SIZE = MAX_BULK
 
 
-class SignInRequiredError(Exception):
-    """No live session: the browser is sent to the sign-in page."""
+def _still_an_officer(svc: Services, session: AuditSession) -> bool:
+    """Deactivating someone in the staff registry ends their page session too."""
+    return svc.verifier.registry.staff_member(session.subject, session.role) is not None
 
 
-@dataclass
-class ReviewPagesState:
-    """What the pages keep for the life of the app (``app.state.review_pages``)."""
+AREA = PageArea(
+    prefix=PREFIX,
+    state_attr="review_pages",
+    session_cookie=SESSION_COOKIE,
+    signin_cookie=SIGNIN_COOKIE,
+    permission=Permission.REVIEW_ACT,
+    audience="disclosure officers",
+    sign_in_template="review_sign_in.html",
+    error_template="review_error.html",
+    event="review_page",
+    max_form_fields=MAX_FORM_FIELDS,
+    still_allowed=_still_an_officer,
+)
+"""The officers' area: the auditors' rules (:mod:`gateway.web.area`), its own cookies."""
 
-    sessions: SessionStore
-    renderer: Renderer
-    secure_cookies: bool
-
-
-def _state(request: Request) -> ReviewPagesState:
-    state: ReviewPagesState = request.app.state.review_pages
-    return state
-
-
-def _services(request: Request) -> Services:
-    svc: Services = request.app.state.services
-    return svc
+_state = AREA.state
+_services = services
+session_or_none = AREA.session_or_none
+require_session = AREA.require_session
+checked_form = AREA.checked_form
 
 
 def _reviews(request: Request) -> ReviewService:
@@ -90,184 +84,8 @@ def _reviews(request: Request) -> ReviewService:
     return service
 
 
-def session_or_none(request: Request) -> AuditSession | None:
-    """The live session, if its staff member is still active with the role it was opened
-    with: deactivating someone in the registry ends their page session too."""
-    svc = getattr(request.app.state, "services", None)
-    if svc is None:
-        return None
-    state = _state(request)
-    cookie = request.cookies.get(SESSION_COOKIE)
-    session = state.sessions.get(cookie, svc.clock.now())
-    if session is None:
-        return None
-    if svc.verifier.registry.staff_member(session.subject, session.role) is None:
-        state.sessions.end(cookie)
-        return None
-    return session
-
-
-def require_session(request: Request) -> AuditSession:
-    session = session_or_none(request)
-    if session is None:
-        raise SignInRequiredError
-    return session
-
-
-def _same_site_request(request: Request) -> None:
-    site = request.headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        raise ForbiddenError("this form may only be sent from the review pages themselves")
-
-
-async def _read_form(request: Request) -> dict[str, str]:
-    """The posted fields (wire hygiene has refused repeated fields and control characters)."""
-    body = (await request.body()).decode("ascii", errors="strict")
-    try:
-        pairs = parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
-    except ValueError as exc:
-        raise InvalidRequestError(f"a form sends at most {MAX_FORM_FIELDS} fields") from exc
-    return dict(pairs)
-
-
-async def checked_form(request: Request, session: AuditSession) -> dict[str, str]:
-    _same_site_request(request)
-    form = await _read_form(request)
-    if not tokens_match(session.csrf_token, form.get("csrf_token")):
-        raise ForbiddenError("the form's CSRF token is missing or does not match this session")
-    return form
-
-
-def _error_page(
-    request: Request, status: int, title: str, detail: str, session: AuditSession | None
-) -> Response:
-    return _state(request).renderer.page(
-        request,
-        "review_error.html",
-        session=session,
-        status=status,
-        page_title=title,
-        title=title,
-        detail=detail,
-        code=status,
-    )
-
-
-class ReviewPageRoute(APIRoute):
-    """A route whose failures are HTML pages, not problem documents."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def page_handler(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except SignInRequiredError:
-                return RedirectResponse(SIGN_IN, status_code=303, headers=PAGE_HEADERS)
-            except GatewayError as exc:
-                if exc.status >= 500:
-                    log.warning("review_page.failed", error=type(exc).__name__, detail=exc.detail)
-                return _error_page(
-                    request, exc.status, exc.title, exc.detail, session_or_none(request)
-                )
-            except RequestValidationError as exc:
-                fields = sorted({str(e.get("loc", ("", "?"))[-1]) for e in exc.errors()})
-                detail = "these fields are not valid: " + ", ".join(fields)
-                return _error_page(request, 422, "Invalid request", detail, None)
-
-        return page_handler
-
-
-router = APIRouter(prefix=PREFIX, route_class=ReviewPageRoute, include_in_schema=False)
-
-
-def _set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
-    response.set_cookie(
-        name,
-        value,
-        max_age=max_age,
-        path=COOKIE_PATH,
-        secure=_state(request).secure_cookies,
-        httponly=True,
-        samesite="strict",
-    )
-
-
-def _delete_cookie(response: Response, request: Request, name: str) -> None:
-    response.delete_cookie(
-        name,
-        path=COOKIE_PATH,
-        secure=_state(request).secure_cookies,
-        httponly=True,
-        samesite="strict",
-    )
-
-
-def _sign_in_page(request: Request, *, status: int = 200, message: str | None = None) -> Response:
-    state = _state(request)
-    nonce = secrets.token_urlsafe(32)
-    response = state.renderer.page(
-        request,
-        "review_sign_in.html",
-        session=None,
-        status=status,
-        page_title="Sign in",
-        signin_csrf=nonce,
-        message=message,
-        minutes=int(state.sessions.lifetime.total_seconds() // 60),
-    )
-    _set_cookie(response, request, SIGNIN_COOKIE, nonce, SIGNIN_COOKIE_SECONDS)
-    return response
-
-
-@router.get("/sign-in")
-async def sign_in_form(request: Request) -> Response:
-    if session_or_none(request) is not None:
-        return RedirectResponse(f"{PREFIX}/", status_code=303, headers=PAGE_HEADERS)
-    return _sign_in_page(request)
-
-
-@router.post("/sign-in")
-async def sign_in(request: Request) -> Response:
-    _same_site_request(request)
-    form = await _read_form(request)
-    if not tokens_match(request.cookies.get(SIGNIN_COOKIE, ""), form.get("csrf_token")):
-        return _sign_in_page(
-            request, status=403, message="The sign-in form expired or was not sent from here."
-        )
-    svc = _services(request)
-    now = svc.clock.now()
-    try:
-        principal = svc.verifier.verify(f"Bearer {form.get('token', '').strip()}", now)
-    except UnauthenticatedError as exc:
-        log.info("review_page.sign_in_refused", reason=exc.detail)
-        return _sign_in_page(request, status=401, message=f"Not signed in: {exc.detail}.")
-    if not (isinstance(principal, StaffPrincipal) and may(principal, Permission.REVIEW_ACT)):
-        log.info("review_page.sign_in_refused", reason="not a disclosure officer")
-        return _sign_in_page(
-            request,
-            status=403,
-            message="Not signed in: these pages are for disclosure officers only.",
-        )
-    state = _state(request)
-    session_id, session = state.sessions.create(principal.subject, principal.role, now)
-    log.info("review_page.signed_in", officer=principal.subject)
-    response = RedirectResponse(f"{PREFIX}/", status_code=303, headers=PAGE_HEADERS)
-    lifetime = int((session.expires_at - now).total_seconds())
-    _set_cookie(response, request, SESSION_COOKIE, session_id, lifetime)
-    _delete_cookie(response, request, SIGNIN_COOKIE)
-    return response
-
-
-@router.post("/sign-out")
-async def sign_out(request: Request) -> Response:
-    session = require_session(request)
-    await checked_form(request, session)
-    _state(request).sessions.end(request.cookies.get(SESSION_COOKIE))
-    log.info("review_page.signed_out", officer=session.subject)
-    response = RedirectResponse(SIGN_IN, status_code=303, headers=PAGE_HEADERS)
-    _delete_cookie(response, request, SESSION_COOKIE)
-    return response
+router = APIRouter(prefix=PREFIX, route_class=AREA.route_class(), include_in_schema=False)
+AREA.add_sign_in_routes(router)
 
 
 # -- the queue ---------------------------------------------------------------------------------
@@ -459,9 +277,5 @@ async def not_a_page(request: Request, unknown: str) -> Response:
 
 def install_review_pages(app: FastAPI, settings: Settings) -> None:
     """Mount the review pages and their own session store on ``app``."""
-    app.state.review_pages = ReviewPagesState(
-        sessions=SessionStore(timedelta(minutes=settings.audit_session_minutes)),
-        renderer=Renderer(),
-        secure_cookies=settings.environment != "development",
-    )
+    app.state.review_pages = AreaState.from_settings(settings)
     app.include_router(router)
