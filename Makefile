@@ -8,7 +8,7 @@ DEMO_TAXPAYERS ?= 2000
 
 export GATEWAY_OPA_BINARY := $(CURDIR)/$(OPA)
 
-.PHONY: setup run test lint policy-check pytest mutation-subset soak mutation clean
+.PHONY: setup run test lint policy-check pytest mutation-subset soak mutation bench bench-full clean
 
 setup: .venv/.synced $(OPA)
 	scripts/ensure-chromium.sh
@@ -73,6 +73,20 @@ mutation: .venv/.synced $(OPA)
 # profile; `make test` runs the bounded, derandomized "ci" profile).
 soak: .venv/.synced $(OPA)
 	GATEWAY_HYPOTHESIS_PROFILE=soak uv run pytest tests/invariants -m invariant -p no:cacheprovider --hypothesis-show-statistics
+
+# Issue 11's figures (bench/README.md, "Issue 11 targets"): the floor (one OPA decision
+# + one durable log append) and the gateway over HTTP in the same run; writes
+# bench/results/bench.{json,png}. Under five minutes on a 2-core machine. `bench-full`
+# adds 1,000,000 taxpayers (seeded once, cached in .gateway/bench-cache), 100,000
+# earlier lookups and the 1,000- and 10,000-subject requests (bench-full.{json,png}).
+# BENCH_ARGS passes options through, e.g. BENCH_ARGS="--workers 2".
+BENCH_ARGS ?=
+
+bench: .venv/.synced $(OPA)
+	uv run python bench/run.py $(BENCH_ARGS)
+
+bench-full: .venv/.synced $(OPA)
+	uv run python bench/run.py --full $(BENCH_ARGS)
 
 clean:
 	rm -rf .gateway .tools .venv .pytest_cache .mypy_cache .ruff_cache .coverage
