@@ -25,6 +25,18 @@ Guarantees:
   SQLite it takes the write lock up front (``BEGIN IMMEDIATE``): a deferred
   transaction that reads and then writes fails with "database is locked" when
   another writer committed in between, whatever the busy timeout.
+* PostgreSQL connections run at READ COMMITTED whatever the server's
+  ``default_transaction_isolation`` says: the decision log takes its lock and
+  then reads the stored size in the same transaction, and only a snapshot per
+  statement sees what the previous lock holder committed.
+* A PostgreSQL session that sits inside a transaction without sending anything
+  for :attr:`PoolOptions.idle_in_transaction_timeout_seconds` is ended by the
+  server (``idle_in_transaction_session_timeout``), rolling its transaction
+  back and releasing its locks. A process that dies closes its connections and
+  the server notices at once; this bounds the other case, a holder of the log's
+  lock that stops without its connection closing (a frozen process or host, a
+  network partition), which would otherwise hold every replica's appends for
+  as long as TCP takes to give up (hours).
 * :class:`AwareDateTime` columns never hand back a naive timestamp.
 """
 
@@ -68,6 +80,12 @@ class PoolOptions:
     max_overflow: int = 10
     timeout_seconds: float = 10.0
     pre_ping: bool = True
+    idle_in_transaction_timeout_seconds: float = 30.0
+    """The server ends a session idle this long inside a transaction (0: never).
+
+    Far above any pause between the statements of the gateway's own
+    transactions, far below TCP's own give-up time: how long a frozen holder of
+    the log's lock can hold the other replicas' appends back."""
 
 
 def make_engine(url: str, pool: PoolOptions | None = None) -> Engine:
@@ -95,14 +113,29 @@ def make_engine(url: str, pool: PoolOptions | None = None) -> Engine:
         _configure_sqlite(engine, wal=not in_memory)
         return engine
     pool = pool or PoolOptions()
-    return create_engine(
+    engine = create_engine(
         parsed,
         hide_parameters=True,
+        isolation_level="READ COMMITTED",
         pool_size=pool.size,
         max_overflow=pool.max_overflow,
         pool_timeout=pool.timeout_seconds,
         pool_pre_ping=pool.pre_ping,
     )
+    _configure_postgres(engine, idle_ms=round(pool.idle_in_transaction_timeout_seconds * 1000))
+    return engine
+
+
+def _configure_postgres(engine: Engine, *, idle_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        # A session setting rather than the URL's ``options``, which the URL may already use.
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"SET idle_in_transaction_session_timeout = {idle_ms}")
+        finally:
+            cursor.close()
+        dbapi_connection.commit()
 
 
 def _configure_sqlite(engine: Engine, *, wal: bool) -> None:

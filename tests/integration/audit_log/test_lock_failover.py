@@ -1,0 +1,85 @@
+"""Fail-over of the log's lock on PostgreSQL when its holder stops without closing its connection.
+
+A killed process closes its sockets and the server rolls its transaction back
+at once (tests/e2e/test_many_hosts.py kills one with -9). A frozen process, a
+frozen host or a network partition closes nothing: the server only learns of
+it from ``idle_in_transaction_session_timeout`` (gateway.db), and until then
+the holder keeps every other replica's appends waiting.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.audit.log import DecisionLog, lock_for_append
+from gateway.audit.tables import LOG_ENTRY
+from gateway.db import PoolOptions, make_engine, migrate
+from tests.integration.audit_log.conftest import at, fill, leaf
+
+TIMEOUT = 1.0
+
+
+def test_a_frozen_holder_of_the_log_lock_is_cut_off_and_its_leaf_never_lands(
+    postgres_url: str,
+) -> None:
+    engine = make_engine(postgres_url, PoolOptions(idle_in_transaction_timeout_seconds=TIMEOUT))
+    migrate(engine)
+    log = DecisionLog(engine)
+    fill(log, 0, 2)
+    got: list[int] = []
+    try:
+        # A replica takes the lock, writes leaf 2, and then freezes mid-transaction.
+        frozen = engine.connect()
+        frozen_tx = frozen.begin()
+        lock_for_append(frozen)
+        started = time.monotonic()  # the server's idle clock starts after the insert below
+        frozen.execute(
+            insert(LOG_ENTRY).values(
+                idx=2, kind="decision", body=b"frozen", leaf_hash=bytes(32), created_at=at(2)
+            )
+        )
+        other = threading.Thread(
+            target=lambda: got.append(log.append("decision", leaf(2), at=at(2))), daemon=True
+        )
+        other.start()
+        other.join(timeout=30 * TIMEOUT)
+        waited = time.monotonic() - started
+        assert got == [2], "another replica's append waited on the frozen holder"
+        assert waited >= TIMEOUT * 0.95
+        # The frozen replica wakes up: its session is gone, and its leaf 2 with it.
+        with pytest.raises(SQLAlchemyError):
+            frozen_tx.commit()
+        frozen.close()
+        assert [(e.index, e.body) for e in log.entries(0, 10)] == [
+            (0, leaf(0)),
+            (1, leaf(1)),
+            (2, leaf(2)),
+        ]
+    finally:
+        engine.dispose()
+
+
+def test_the_gateways_transactions_read_committed_whatever_the_server_default(
+    postgres_url: str,
+) -> None:
+    """The log takes its lock, then reads the size: that read must see the last holder's commit."""
+    admin = make_engine(postgres_url)
+    database = admin.url.database
+    with admin.connect() as conn:
+        conn.exec_driver_sql(
+            f"ALTER DATABASE \"{database}\" SET default_transaction_isolation = 'repeatable read'"
+        )
+        conn.commit()
+    admin.dispose()
+    engine = make_engine(postgres_url)
+    try:
+        with engine.connect() as conn:
+            level = conn.exec_driver_sql("SHOW transaction_isolation").scalar_one()
+        assert level == "read committed"
+    finally:
+        engine.dispose()
