@@ -10,14 +10,18 @@ stops all of it on shutdown.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from gateway.api import audit, court_orders, health, lookups, metrics, policy, reviews
+from gateway import metrics
+from gateway.api import audit, court_orders, health, lookups, policy, reviews
 from gateway.api import log as log_api
+from gateway.api import metrics as metrics_api
 from gateway.api.middleware import RequestLogMiddleware
 from gateway.api.openapi import DOCS_ASSETS_URL, SWAGGER_UI_PARAMETERS, install_openapi
 from gateway.api.problems import install_problem_handlers
@@ -30,6 +34,14 @@ from gateway.settings import Settings
 from gateway.web.pages import install_pages
 from gateway.web.review_pages import install_review_pages
 
+log = structlog.get_logger(__name__)
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker of ``gateway serve --workers N``: uvicorn imports and calls this
+    in each worker process, which reads the same ``GATEWAY_*`` variables as the supervisor."""
+    return create_app(Settings())
+
 
 def create_app(settings: Settings) -> FastAPI:
     settings.check_production()
@@ -39,6 +51,9 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.home.mkdir(parents=True, exist_ok=True)
+        if settings.worker_dir is not None:
+            metrics.forget_dead_workers(settings.worker_dir / "metrics")
+            log.info("gateway.worker_started", pid=os.getpid())
         clock = make_clock(settings)
         policies = PolicyManager(settings, clock)
         active = policies.start()
@@ -53,6 +68,8 @@ def create_app(settings: Settings) -> FastAPI:
             services.token_sweeper.start()
             yield
         finally:
+            if settings.worker_dir is not None:
+                metrics.worker_stopped(settings.worker_dir / "metrics")
             policies.stop()
             if services is not None:
                 services.token_sweeper.stop()
@@ -75,7 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(WireHygieneMiddleware, form_paths=("/audit/", "/review/"))
     app.add_middleware(RequestLogMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
-    app.include_router(metrics.router)
+    app.include_router(metrics_api.router)
     app.include_router(lookups.router)
     app.include_router(reviews.router)
     app.include_router(court_orders.router)

@@ -6,8 +6,11 @@ Every command reads its settings from ``GATEWAY_*`` variables (see
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -84,16 +87,79 @@ err = Console(stderr=True)
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Worker processes (default: the number of CPU cores)."),
+    ] = None,
 ) -> None:
-    """Run the gateway (and, unless GATEWAY_OPA_URL is set, a local OPA beside it)."""
+    """Run the gateway (and, unless GATEWAY_OPA_URL is set, a local OPA beside each worker)."""
     from gateway.api.server import serve as serve_http
     from gateway.app import create_app
 
     settings = Settings()
-    app_ = create_app(settings)
+    count = workers if workers is not None else (os.cpu_count() or 1)
     scheme = "https" if settings.tls_cert_file else "http"
-    err.print(f"gateway: listening on {scheme}://{host}:{port} (Ctrl-C stops it and its OPA)")
-    serve_http(app_, settings, host=host, port=port)
+    if count == 1:
+        app_ = create_app(settings)
+        err.print(f"gateway: listening on {scheme}://{host}:{port} (Ctrl-C stops it and its OPA)")
+        serve_http(app_, settings, host=host, port=port)
+        return
+    _serve_workers(settings, host=host, port=port, workers=count, scheme=scheme)
+
+
+def _serve_workers(settings: Settings, *, host: str, port: int, workers: int, scheme: str) -> None:
+    """Several worker processes: checked here once, then each builds its own app."""
+    from gateway.api.server import serve_workers
+    from gateway.audit.provisioning import check_production_keys
+    from gateway.logging import configure_logging
+
+    settings.check_production()
+    check_production_keys(settings)
+    if settings.opa_url is None and settings.policy_reload_interval_seconds <= 0:
+        # A reload asked of one worker would leave the others on the old policy.
+        _fail(
+            2,
+            "several workers follow policies/ by watching it: set "
+            "GATEWAY_POLICY_RELOAD_INTERVAL_SECONDS above 0, or serve with --workers 1",
+        )
+    configure_logging(fmt=settings.log_format, level=settings.log_level)
+    shared = _fresh_worker_dir(settings)
+    # The workers are spawned with this environment: they read their settings from it.
+    os.environ["GATEWAY_WORKER_DIR"] = str(shared)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(shared / "metrics")
+    err.print(
+        f"gateway: listening on {scheme}://{host}:{port} with {workers} worker processes"
+        " (Ctrl-C stops them and their OPAs)"
+    )
+    try:
+        ok = serve_workers(settings, host=host, port=port, workers=workers)
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+    if not ok:
+        _fail(1, "a worker process could not start (its error is in the log above)")
+
+
+def _fresh_worker_dir(settings: Settings) -> Path:
+    """``HOME/workers/<supervisor pid>``, empty; folders of supervisors gone are removed."""
+    root = settings.home / "workers"
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.iterdir():
+        if old.name.isdigit() and not _alive(int(old.name)):
+            shutil.rmtree(old, ignore_errors=True)
+    shared = root / str(os.getpid())
+    shutil.rmtree(shared, ignore_errors=True)
+    (shared / "metrics").mkdir(parents=True)
+    return shared
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @app.command()

@@ -13,6 +13,14 @@ Two kinds, both rendered by ``GET /metrics`` (:mod:`gateway.api.metrics`):
   checkpoint, review backlog): a number computed when asked cannot go stale in a
   process that did not do the work itself (several gateways share one log).
 
+**Several worker processes** (``gateway serve --workers N``): each worker counts
+in files of a folder the supervisor empties at start (prometheus-client's
+multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR``), and a scrape, whichever worker
+answers it, merges them: counters and histograms are the sum over all workers,
+dead ones included, so a total never drops when a worker is replaced.
+``gateway_worker_http_requests`` is the one per-process series (a ``pid`` label,
+live workers only): how the kernel spreads connections over the workers.
+
 No label carries personal data: labels are agency ids, outcomes, rule ids,
 route templates, methods, status codes and fixed failure texts. Never a TIN, a
 name, an address, a decision id or anything a caller typed.
@@ -24,12 +32,21 @@ may call it, it imports nothing of the gateway.
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -54,6 +71,11 @@ DECISION_FAILURES = Counter(
     "gateway_decision_failures",
     "Lookups refused with a 503 and a decision_failure leaf, by stage (decide, record).",
     ["stage"],
+    registry=REGISTRY,
+)
+DECISION_RETRIES = Counter(
+    "gateway_decision_retries",
+    "Lookups decided again because an identical request committed first (GW-3/GW-3b facts).",
     registry=REGISTRY,
 )
 OPA_SECONDS = Histogram(
@@ -108,6 +130,13 @@ HTTP_SECONDS = Histogram(
     registry=REGISTRY,
 )
 
+WORKER_REQUESTS = Gauge(
+    "gateway_worker_http_requests",
+    "HTTP requests answered by this worker process (a pid label when several serve).",
+    multiprocess_mode="liveall",
+    registry=REGISTRY,
+)
+
 
 def record_decision(agency: str, outcome: str, rules: Iterable[str]) -> None:
     """Count one logged decision and every rule that fired in it."""
@@ -157,6 +186,7 @@ def observe_request(method: str, route: str | None, status: int, seconds: float)
     verb = method if method in _METHODS else "other"
     HTTP_REQUESTS.labels(method=verb, route=template, status=str(status)).inc()
     HTTP_SECONDS.labels(route=template).observe(seconds)
+    WORKER_REQUESTS.inc()
 
 
 @dataclass(frozen=True)
@@ -211,9 +241,42 @@ class StateCollector(Collector):
         yield backlog
 
 
-def render(state: Collector | None = None) -> bytes:
-    """The text exposition of every event metric, and of ``state`` when given."""
-    text = generate_latest(REGISTRY)
+def forget_dead_workers(directory: Path) -> None:
+    """Drop the per-process series of workers that are gone (killed, so they could not
+    say so themselves); their counts stay in the sums."""
+    for path in directory.glob("gauge_live*_*.db"):
+        pid = path.stem.rpartition("_")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            multiprocess.mark_process_dead(int(pid), str(directory))  # type: ignore[no-untyped-call]
+
+
+def worker_stopped(directory: Path) -> None:
+    """A worker that stops in order removes its per-process series."""
+    multiprocess.mark_process_dead(os.getpid(), str(directory))  # type: ignore[no-untyped-call]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def render(state: Collector | None = None, merged_dir: Path | None = None) -> bytes:
+    """The text exposition of every event metric, and of ``state`` when given.
+
+    ``merged_dir``: the folder of the worker processes' metric files (several
+    workers serve); the events are then the merge of every worker's.
+    """
+    if merged_dir is None:
+        text = generate_latest(REGISTRY)
+    else:
+        merged = CollectorRegistry(auto_describe=False)
+        multiprocess.MultiProcessCollector(merged, path=str(merged_dir))  # type: ignore[no-untyped-call]
+        text = generate_latest(merged)
     if state is None:
         return text
     scrape = CollectorRegistry(auto_describe=False)

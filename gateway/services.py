@@ -114,13 +114,15 @@ def build_services(
         registry=lambda: verifier.registry,  # the two-person rule reads who is DHS
     )
 
-    def on_activate(revision: str, files: list[str]) -> None:
-        # The new registry authenticates from now on; the activation is a log leaf.
+    def on_activate(revision: str, files: list[str], record: bool) -> None:
+        # The new registry authenticates from now on; the activation is a log leaf
+        # (recorded by one worker when several serve, see PolicyManager).
         verifier.use_registry(Registry.load(settings.policy_dir))
-        now = clock.now()
-        decision_log.append(
-            "policy_activation", policy_activation_record(revision, now, files), at=now
-        )
+        if record:
+            now = clock.now()
+            decision_log.append(
+                "policy_activation", policy_activation_record(revision, now, files), at=now
+            )
 
     policies.on_activate = on_activate
 

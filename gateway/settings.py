@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     """Mutual TLS: ``required`` refuses a TLS handshake without a client certificate
     from ``tls_client_ca_file``; ``optional`` asks for one. Either way an agency whose
     registry entry names a certificate is refused unless the connection presented it."""
+    worker_dir: Path | None = None
+    """Set by ``gateway serve --workers N`` (N > 1) for its worker processes, never by an
+    operator: the folder they share for one run (merged metrics, policy events recorded
+    once). Unset, the process is the only one serving."""
 
     @model_validator(mode="after")
     def _tls_is_complete(self) -> Settings:

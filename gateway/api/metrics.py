@@ -9,7 +9,9 @@ Production refuses metrics without a token file
 volumes are not for everyone who can reach the port.
 
 The state gauges (checkpoint age, unpublished leaves, review backlog) are read
-from the database at each scrape, so every replica reports the shared log.
+from the database at each scrape, so every replica reports the shared log. With
+several worker processes the event metrics are every worker's, merged
+(:func:`gateway.metrics.render`), whichever worker answers the scrape.
 """
 
 from __future__ import annotations
@@ -74,5 +76,8 @@ async def scrape(request: Request, svc: ServicesDep) -> Response:
     header = request.headers.get("authorization")
     if not await run_in_threadpool(_authorized, header, settings.metrics_token_file):
         raise UnauthenticatedError("metrics need the scraper's bearer token")
-    body = await run_in_threadpool(metrics.render, metrics.StateCollector(lambda: read_state(svc)))
+    merged = None if settings.worker_dir is None else settings.worker_dir / "metrics"
+    body = await run_in_threadpool(
+        metrics.render, metrics.StateCollector(lambda: read_state(svc)), merged
+    )
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -33,15 +33,20 @@ destroy the answer before the client reads it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import http
 import json
+import os
+import socket
 import ssl
 from typing import Any
 
 import h11
 import structlog
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from gateway.api.problems import PROBLEM_BASE
 from gateway.settings import Settings
@@ -281,3 +286,101 @@ def serve(app: Any, settings: Settings, *, host: str, port: int) -> None:
         **tls_options(settings),
     )
     uvicorn.Server(config).run()
+
+
+WORKER_APP = "gateway.app:app_from_environment"
+"""What each worker process imports and calls: the app built from its ``GATEWAY_*`` settings."""
+WORKER_PROTOCOL = "gateway.api.server:worker_protocol"
+"""The h11 protocol of a worker, by import path: a worker is a fresh interpreter (spawned),
+so the protocol class and its connection counts are built there, from the same settings."""
+FIRST_WORKER_READY_SECONDS = 300.0
+"""How long the first worker may take to start (migrations, first key record, OPA checks)."""
+
+
+@functools.cache
+def _worker_protocol_class() -> type[H11Protocol]:
+    return protocol_for(Settings())
+
+
+def worker_protocol(**kwargs: Any) -> H11Protocol:
+    """uvicorn's protocol factory in a worker: one protocol class (one set of pending
+    connections) per worker process."""
+    return _worker_protocol_class()(**kwargs)
+
+
+class WorkerSupervisor(Multiprocess):
+    """uvicorn's supervisor of worker processes, with the gateway's start and restart rules.
+
+    * **The first worker starts alone.** It migrates the database, records the log's
+      first checkpoint key and announces the policy; the others start once it
+      serves, and find that done (N processes migrating one fresh SQLite file at
+      once would collide).
+    * **A worker that dies is replaced** (uvicorn's health check: a worker that
+      does not answer the supervisor's ping within its timeout is killed and
+      replaced too). Its OPA dies with it (``PR_SET_PDEATHSIG``).
+    * **A worker that fails while starting stops the server**: the settings, the
+      database or the policy are wrong, and every replacement would fail the same
+      way. :attr:`failed` is then true and ``gateway serve`` exits non-zero.
+    * **SIGINT / SIGTERM** stop every worker (each stops its OPA in its lifespan)
+      before the supervisor exits; ``SIGHUP`` replaces the workers one at a time.
+    """
+
+    failed = False
+
+    def init_processes(self) -> None:
+        first = Process(self.config, self.sockets)
+        first.start()
+        self.processes.append(first)
+        if not first.wait_until_ready(FIRST_WORKER_READY_SECONDS, self.should_exit):
+            if not self.should_exit.is_set():
+                log.error("serve.first_worker_failed", pid=first.pid, exit_code=first.exitcode)
+                self.failed = True
+                self.should_exit.set()
+            return
+        log.info("serve.worker_started", pid=first.pid, workers=self.processes_num)
+        for _ in range(self.processes_num - 1):
+            process = Process(self.config, self.sockets)
+            process.start()
+            self.processes.append(process)
+            log.info("serve.worker_started", pid=process.pid, workers=self.processes_num)
+
+    def keep_subprocess_alive(self) -> None:
+        before = [p.pid for p in self.processes]
+        super().keep_subprocess_alive()
+        after = [p.pid for p in self.processes]
+        for old, new in zip(before, after, strict=False):
+            if old != new:
+                log.error("serve.worker_replaced", dead_pid=old, pid=new)
+        if any(p.exitcode == STARTUP_FAILURE for p in self.processes):
+            self.failed = True  # uvicorn has stopped the server: a replacement could not start
+
+
+def serve_workers(settings: Settings, *, host: str, port: int, workers: int) -> bool:
+    """Run ``workers`` gateway processes on one listening socket until interrupted.
+
+    The supervisor binds the socket and the kernel hands each new connection to
+    one worker; every worker has its own event loop, database pool and local OPA.
+    Returns False if the server stopped because a worker could not start.
+    """
+    config = uvicorn.Config(
+        WORKER_APP,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        http=WORKER_PROTOCOL,
+        h11_max_incomplete_event_size=settings.http_max_header_bytes,
+        timeout_keep_alive=settings.http_keep_alive_seconds,
+        log_config=None,
+        access_log=False,
+        **tls_options(settings),
+    )
+    sock: socket.socket = config.bind_socket()
+    supervisor = WorkerSupervisor(config, sockets=[sock])
+    log.info("serve.supervisor_started", pid=os.getpid(), workers=workers)
+    try:
+        supervisor.run()
+    finally:
+        sock.close()
+    log.info("serve.supervisor_stopped", pid=os.getpid(), failed=supervisor.failed)
+    return not supervisor.failed

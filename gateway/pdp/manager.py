@@ -35,12 +35,15 @@ is false, because the engine in use cannot reach its OPA.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
+import os
 import shutil
 import signal
 import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -68,8 +71,9 @@ from gateway.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-OnActivate = Callable[[str, list[str]], None]
-"""Called with (revision, relative file names) after a policy became active."""
+OnActivate = Callable[[str, list[str], bool], None]
+"""Called with (revision, relative file names, record) after a policy became active;
+``record`` is False when another worker process has recorded the same activation."""
 OnChange = Callable[[ActivationEvent], None]
 """Called with each start, activation and rejection (the activation history)."""
 
@@ -90,8 +94,12 @@ class PolicyCheckFailedError(Exception):
 
 
 def snapshot(policy_dir: Path, snapshots_dir: Path) -> tuple[Path, str, list[str]]:
-    """Copy the policy files into a fresh folder named after their revision."""
-    staging = snapshots_dir / ".staging"
+    """Copy the policy files into a fresh folder named after their revision.
+
+    The staging folder is this process's own: the worker processes of one
+    ``gateway serve`` snapshot the same files at the same moments.
+    """
+    staging = snapshots_dir / f".staging-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     files = []
     for path in policy_files(policy_dir):
@@ -106,7 +114,10 @@ def snapshot(policy_dir: Path, snapshots_dir: Path) -> tuple[Path, str, list[str
     if final.exists():
         shutil.rmtree(staging)
     else:
-        staging.rename(final)
+        try:
+            staging.rename(final)
+        except OSError:  # another worker renamed the same revision's snapshot first
+            shutil.rmtree(staging, ignore_errors=True)
     return final, revision, files
 
 
@@ -182,6 +193,48 @@ STABLE_RUN_SECONDS = 60.0
 """An OPA that ran this long before dying is restarted after the first backoff again."""
 
 
+class PolicyEvents:
+    """Which policy events this process records, when several worker processes serve.
+
+    Every worker of ``gateway serve --workers N`` runs its own OPA, so every one
+    starts, watches ``policies/`` and activates (or rejects) each change itself,
+    and all serve the same revision within ``GATEWAY_POLICY_RELOAD_INTERVAL_SECONDS``.
+    But one change is one event: the log must hold one ``policy_change`` (and one
+    ``policy_activation``) leaf for it, not N. Workers see the same events in the
+    same order, so the n-th occurrence of an event (``reload A B``) is recorded by
+    whichever worker reaches it first: under a file lock, a shared count per event
+    says how many occurrences are recorded, and a worker records only when its own
+    count is higher. A worker that replaces a dead one starts counting afresh and
+    records nothing the others already did (its start included).
+
+    Without a shared folder (one process serves) every event is recorded.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self._directory = directory
+        self._seen: Counter[str] = Counter()
+
+    def claim(self, key: str) -> bool:
+        """True if this process is to record its occurrence of event ``key``."""
+        self._seen[key] += 1
+        if self._directory is None:
+            return True
+        counts_path = self._directory / "policy-events.json"
+        with (self._directory / "policy-events.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                counts: dict[str, int] = json.loads(counts_path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                counts = {}
+            if counts.get(key, 0) >= self._seen[key]:
+                return False
+            counts[key] = self._seen[key]
+            staged = counts_path.with_suffix(f".{os.getpid()}.tmp")
+            staged.write_text(json.dumps(counts), encoding="utf-8")
+            staged.replace(counts_path)
+            return True
+
+
 class PolicyManager:
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self._settings = settings
@@ -199,6 +252,7 @@ class PolicyManager:
         self.status: PolicyStatus | None = None
         self._files: list[str] = []
         self.shadow = ShadowMode(settings, clock)
+        self.events = PolicyEvents(settings.worker_dir)
 
     @property
     def snapshots_dir(self) -> Path:
@@ -289,9 +343,12 @@ class PolicyManager:
 
     def announce(self) -> None:
         """Record the start-up policy like any later activation."""
-        if self.on_activate is not None and self.status is not None:
-            self.on_activate(self.status.active_revision, self._files)
-        if self.status is not None:
+        if self.status is None:
+            return
+        record = self.events.claim(f"start {self.status.active_revision}")
+        if self.on_activate is not None:
+            self.on_activate(self.status.active_revision, self._files, record)
+        if record:
             directory = self._directory or self._settings.policy_dir
             self._record(
                 ActivationEvent(
@@ -363,17 +420,18 @@ class PolicyManager:
                 status.last_error = error
                 log.warning("policy.rejected", revision=revision, error=error[:2000])
                 metrics.POLICY_REJECTIONS.inc()
-                self._record(
-                    ActivationEvent(
-                        action="rejection",
-                        at=status.last_attempt_at,
-                        revision=revision,
-                        previous_revision=status.active_revision,
-                        operator=who,
-                        summary=self._summary(directory),
-                        error=error,
+                if self.events.claim(f"rejection {status.active_revision} {revision}"):
+                    self._record(
+                        ActivationEvent(
+                            action="rejection",
+                            at=status.last_attempt_at,
+                            revision=revision,
+                            previous_revision=status.active_revision,
+                            operator=who,
+                            summary=self._summary(directory),
+                            error=error,
+                        )
                     )
-                )
                 return False
             self.active.swap(
                 PolicyInUse(engine, revision, facts, duplicate_window(directory), texts=texts)
@@ -389,18 +447,20 @@ class PolicyManager:
             status.last_error = None
             log.info("policy.activated", revision=revision)
             metrics.POLICY_ACTIVATIONS.inc()
+            record = self.events.claim(f"reload {status.history[-1]} {revision}")
             if self.on_activate is not None:
-                self.on_activate(revision, files)
-            self._record(
-                ActivationEvent(
-                    action="reload",
-                    at=status.activated_at,
-                    revision=revision,
-                    previous_revision=status.history[-1],
-                    operator=who,
-                    summary=summary,
+                self.on_activate(revision, files, record)
+            if record:
+                self._record(
+                    ActivationEvent(
+                        action="reload",
+                        at=status.activated_at,
+                        revision=revision,
+                        previous_revision=status.history[-1],
+                        operator=who,
+                        summary=summary,
+                    )
                 )
-            )
             if old_engine is not None:
                 old_engine.close()
             if old_local is not None:
