@@ -22,15 +22,16 @@ the database choose an id cannot collide.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.engine import Connection
 
-from gateway.store.models import ADDRESS, TAX_RETURN, TAXPAYER
+from gateway.store.models import ADDRESS, TAX_RETURN, TAXPAYER, TAXPAYER_NAME
+from gateway.store.names import normalize_part
 
 TAXPAYER_COLUMNS = (
     "id",
@@ -64,6 +65,17 @@ RETURN_COLUMNS = (
     "agi",
     "employer",
     "bank_account",
+)
+
+TAXPAYER_NAME_COLUMNS = (
+    "name_key",
+    "first_key",
+    "records",
+    "middle_initials",
+    "without_middle",
+    "confidential_informant",
+    "tax_investigation_impairment",
+    "taxpayer_id",
 )
 
 Row = tuple[Any, ...]
@@ -174,3 +186,69 @@ def refresh_statistics(conn: Connection) -> None:
         conn.exec_driver_sql("ANALYZE")
     elif conn.dialect.name == "postgresql":
         conn.exec_driver_sql("ANALYZE taxpayer, address, tax_return")
+
+
+_KEYS_PER_STATEMENT = 500
+
+
+def refresh_taxpayer_names(conn: Connection, name_keys: Collection[str] | None = None) -> None:
+    """Derive ``taxpayer_name`` again from ``taxpayer``, for ``name_keys`` or for every surname.
+
+    Call in the transaction that wrote the taxpayers (seed, import), after the
+    last of them: a name-only search reads only ``taxpayer_name``, so a record
+    missing there would be a candidate nobody finds. Rewriting whole surnames
+    (delete, then insert what the records say now) keeps it exact without any
+    incremental bookkeeping; the normalisation is :func:`normalize_part`, the
+    one the search applies to the supplied name.
+    """
+    columns = (
+        TAXPAYER.c.name_key,
+        TAXPAYER.c.first_name,
+        TAXPAYER.c.middle_name,
+        TAXPAYER.c.confidential_informant,
+        TAXPAYER.c.tax_investigation_impairment,
+        TAXPAYER.c.id,
+    )
+    if name_keys is None:
+        conn.execute(delete(TAXPAYER_NAME))
+        _insert_names(conn, conn.execute(select(*columns)))
+        return
+    keys = sorted(set(name_keys))
+    for start in range(0, len(keys), _KEYS_PER_STATEMENT):
+        part = keys[start : start + _KEYS_PER_STATEMENT]
+        conn.execute(delete(TAXPAYER_NAME).where(TAXPAYER_NAME.c.name_key.in_(part)))
+        _insert_names(conn, conn.execute(select(*columns).where(TAXPAYER.c.name_key.in_(part))))
+
+
+def _insert_names(conn: Connection, records: Any) -> None:
+    # (name_key, first_key) -> [records, initials, without_middle, informant, impairment, min id]
+    names: dict[tuple[str, str], list[Any]] = {}
+    for key, first, middle, informant, impairment, taxpayer_id in records:
+        initial = normalize_part(middle)[:1]
+        entry = names.get((key, normalize_part(first)))
+        if entry is None:
+            names[(key, normalize_part(first))] = [
+                1,
+                {initial} - {""},
+                not initial,
+                bool(informant),
+                bool(impairment),
+                taxpayer_id,
+            ]
+            continue
+        entry[0] += 1
+        if initial:
+            entry[1].add(initial)
+        else:
+            entry[2] = True
+        entry[3] = entry[3] or bool(informant)
+        entry[4] = entry[4] or bool(impairment)
+        entry[5] = min(entry[5], taxpayer_id)
+    rows = [
+        (key, first, n, "".join(sorted(initials)), without, informant, impairment, taxpayer_id)
+        for (key, first), (n, initials, without, informant, impairment, taxpayer_id) in (
+            names.items()
+        )
+    ]
+    for start in range(0, len(rows), 50_000):
+        _insert(conn, TAXPAYER_NAME, TAXPAYER_NAME_COLUMNS, rows[start : start + 50_000])

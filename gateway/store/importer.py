@@ -36,10 +36,12 @@ from gateway.store.bulk import (
     lock_taxpayer_tables,
     next_ids,
     refresh_statistics,
+    refresh_taxpayer_names,
 )
 from gateway.store.db import datastore_errors, write_transaction
 from gateway.store.errors import ImportFileError
 from gateway.store.models import TAXPAYER
+from gateway.store.names import name_key
 from gateway.store.records import TaxpayerRecord, record_rows
 
 MAX_LINE_BYTES = 64 * 1024
@@ -73,6 +75,7 @@ def import_jsonl(
         text_dates = dates_as_text(conn)
         ids = next_ids(conn)
         first_seen: dict[str, int] = {}
+        surnames: set[str] = set()
         batch: list[tuple[int, TaxpayerRecord]] = []
         for number, raw in _lines(handle):
             if not raw.strip():
@@ -83,6 +86,7 @@ def import_jsonl(
                     number, f"tin duplicates the one on line {first_seen[record.tin]}"
                 )
             first_seen[record.tin] = number
+            surnames.add(name_key(record.name.last))
             batch.append((number, record))
             if len(batch) >= BATCH_SIZE:
                 imported += _write(conn, batch, ids, text_dates=text_dates)
@@ -93,6 +97,7 @@ def import_jsonl(
             imported += _write(conn, batch, ids, text_dates=text_dates)
             if on_progress is not None:
                 on_progress(imported)
+        refresh_taxpayer_names(conn, surnames)  # name-only search reads these (v0011)
         advance_sequences(conn)
         refresh_statistics(conn)
     return imported

@@ -309,3 +309,41 @@ class ReviewFirstApproval(SQLModel, table=True):
 
 COURT_NOTICE_FILING = _table("court_notice_filing")
 REVIEW_FIRST_APPROVAL = _table("review_first_approval")
+
+
+# -- name-only candidate search (migration v0011, gateway.store.taxpayers) -----------------
+
+
+class TaxpayerName(SQLModel, table=True):
+    """One normalised first name within one surname: what a name-only search reads and scores.
+
+    Derived from ``taxpayer`` by :func:`gateway.store.bulk.refresh_taxpayer_names`,
+    which every writer of taxpayers calls in its own transaction (seed, import).
+    A common surname at a million taxpayers is thousands of records but at most
+    as many rows here as there are distinct first names, so the search reads a
+    bounded range of the primary key whatever the population (issue 11 item 2).
+    Each row holds what the match facts need of its records: how many, the OR
+    of their flags, the middle initials they carry (``middle_initials``, sorted,
+    distinct; ``without_middle`` when one of them has none) and the smallest
+    ``taxpayer_id``, which is the record's own when ``records`` is 1.
+    """
+
+    __tablename__ = "taxpayer_name"
+    # SQLite: rows stored in primary-key order, so one surname's rows are one range read
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    name_key: str = Field(primary_key=True)
+    first_key: str = Field(primary_key=True)
+    records: int
+    middle_initials: str
+    without_middle: bool
+    confidential_informant: bool
+    tax_investigation_impairment: bool
+    taxpayer_id: int
+
+
+TAXPAYER_NAME = _table("taxpayer_name")
+TAXPAYER_NAME_DOB_INDEX = Index(
+    "ix_taxpayer_name_key_dob", TAXPAYER.c.name_key, TAXPAYER.c.date_of_birth
+)
+"""Name and date of birth searched together, many pairs per statement (migration v0011)."""

@@ -51,6 +51,7 @@ from gateway.store.bulk import (
     lock_taxpayer_tables,
     next_ids,
     refresh_statistics,
+    refresh_taxpayer_names,
 )
 from gateway.store.db import write_transaction
 from gateway.store.demo import DEMO_RECORDS
@@ -442,6 +443,7 @@ def seed_population(
                 returns.clear()
                 if on_progress is not None:
                     on_progress(written)
+        refresh_taxpayer_names(conn)  # the store was empty: every surname is this seed's
         advance_sequences(conn)
         refresh_statistics(conn)
     return SeedSummary(

@@ -15,13 +15,17 @@ Matching (:func:`resolve_subject`):
   A TIN is never searched by name as a fallback: a wrong TIN is a fact the
   policy must see (6103-I2-10), not something to paper over.
 * No TIN: candidates are the records whose normalized last name
-  (``name_key``, indexed) equals the supplied one and, when a date of birth
-  was supplied, with that date of birth. ``name_score`` is the best
-  candidate's; ``dob_match`` is ``True`` when a date of birth narrowed the
-  search and something was found. Method ``NAME_DOB_ADDRESS`` when a date of
-  birth and a usable address (``line1`` with a ZIP code or with city and
-  state) were supplied, else ``NAME_ONLY``. The address only names the
-  method; it never narrows candidates (a person moves, the record lags).
+  (``name_key``) equals the supplied one and, when a date of birth was
+  supplied, with that date of birth. ``name_score`` is the best candidate's;
+  ``dob_match`` is ``True`` when a date of birth narrowed the search and
+  something was found. Method ``NAME_DOB_ADDRESS`` when a date of birth and a
+  usable address (``line1`` with a ZIP code or with city and state) were
+  supplied, else ``NAME_ONLY``. The address only names the method; it never
+  narrows candidates (a person moves, the record lags). Without a date of
+  birth the records are not read at all: ``taxpayer_name`` (v0011) holds, per
+  surname and normalised first name, what the facts need of them (how many,
+  their flags, their middle initials), so the cost is bounded by the distinct
+  first names of a surname, not by its population (issue 11 item 2).
 * No candidate: ``name_score=0``, ``tin_match`` and ``dob_match`` ``None``
   (``tin_match=False`` when a TIN was supplied).
 * Only a single candidate is identified (``taxpayer_id``, ``record_tin``,
@@ -31,18 +35,30 @@ Matching (:func:`resolve_subject`):
 Name similarity is :func:`gateway.store.names.name_score` (per-part
 Jaro-Winkler; the module says why).
 
+Statements (issue 11 item 3): subjects are resolved :data:`CHUNK` at a time,
+each search one statement with an IN list for the whole chunk, never one per
+subject. A chunk of subjects with a TIN is one statement: the records with
+those TINs, each with every address on file and, per address, the number of
+other taxpayers at it (the household, by ``ix_address_household``). Subjects without
+one add the name search (``taxpayer_name`` for names alone, the records of
+the (surname, date of birth) pairs for names with one; a statement for each
+kind the chunk holds), then that same records-and-addresses statement by the
+ids identified. The address rows carry their lines:
+the address a decision releases is taken from them
+(:func:`released_address`), not read again.
+
 Constant work (GW-11, issue 8): a denied person on file gets the same answer
 as a person who is not on file, so the time to answer must not tell them
-apart either. Every resolution runs the same three statements — the candidate
-search, the addresses of one taxpayer, the household count at that
-taxpayer's last known address — and scores the supplied name against one
-record. When no single candidate is identified (none, or several), the
-address statements run for :data:`NO_TAXPAYER`, an id no row has, and the
-name is scored against :data:`_PLACEHOLDER`; their results are not used. The
-only difference left is the handful of rows the statements return.
-``bench/oracle.py`` measures it over HTTP (figures in ``bench/README.md``).
-Reading a real person as the decoy would equalise row counts too, but would
-be an inspection of a record nobody asked about (§7213A).
+apart either. Which statements a chunk runs depends only on what was asked
+(which subjects have a TIN, which a date of birth), and each IN list has one
+entry per subject of its kind, whatever was found: a subject with no single
+candidate (none, or several) puts :data:`NO_TAXPAYER`, an id no row has, into
+the records-and-addresses statement, and its name is scored against
+:data:`_PLACEHOLDER`; their results are not used. The only difference left is
+the handful of rows the statements return. ``bench/oracle.py`` measures it
+over HTTP (figures in ``bench/README.md``). Reading a real person as the decoy
+would equalise row counts too, but would be an inspection of a record nobody
+asked about (§7213A).
 
 Last known address: the address with the newest tax year; within that year
 a taxpayer-supplied one beats a third-party information return, then a form
@@ -52,17 +68,18 @@ recently recorded) wins.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, UnaryExpression, case, func
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, UnaryExpression, bindparam, case, func, select, tuple_
+from sqlalchemy.engine import Connection, Row
+from sqlmodel import Session
 
 from gateway.domain import normalize_tin
 from gateway.store.db import datastore_errors
-from gateway.store.models import ADDRESS, TAXPAYER, Address, Taxpayer
+from gateway.store.models import ADDRESS, TAXPAYER, TAXPAYER_NAME
 from gateway.store.names import name_key, name_score, normalize_part
 
 MatchMethod = Literal["TIN_NAME", "NAME_DOB_ADDRESS", "NAME_ONLY"]
@@ -97,6 +114,18 @@ class MatchFacts:
 
 
 @dataclass(frozen=True)
+class MailingAddress:
+    """One mailing address on file and the tax year it belongs to."""
+
+    line1: str
+    line2: str | None
+    city: str
+    state: str
+    zip: str
+    tax_year: int
+
+
+@dataclass(frozen=True)
 class SubjectResolution:
     """Everything the policy may learn about one subject from the datastore."""
 
@@ -111,18 +140,13 @@ class SubjectResolution:
     last_known_tax_year: int | None
     household_members: int = 0
     """Other taxpayers with an address on file at this record's last known address."""
+    addresses: tuple[MailingAddress, ...] = field(default=(), repr=False)
+    """The identified record's addresses on file, newest tax year first (tie-break below).
 
-
-@dataclass(frozen=True)
-class MailingAddress:
-    """One mailing address on file and the tax year it belongs to."""
-
-    line1: str
-    line2: str | None
-    city: str
-    state: str
-    zip: str
-    tax_year: int
+    Read by the same statement as the address years, so that releasing one needs
+    no second read (:func:`released_address`). Not a policy fact, never logged:
+    the enforcement point puts into an answer only the one its decision releases.
+    """
 
 
 def _has_address(query: SubjectQuery) -> bool:
@@ -135,11 +159,14 @@ def _has_address(query: SubjectQuery) -> bool:
 
 
 NO_TAXPAYER = -1
-"""The taxpayer id the address statements read when no single record is identified.
+"""The taxpayer id the address statement reads when no single record is identified.
 
-Ids count up from 1, so no row has it: the statements probe the same indexes
-and find nothing.
+Ids count up from 1, so no row has it: the statement probes the same indexes
+and finds nothing.
 """
+
+CHUNK = 256
+"""Subjects resolved together: each IN list of a chunk's statements has at most this many."""
 
 _PREFERRED_ADDRESS: tuple[UnaryExpression[int] | UnaryExpression[bool], ...] = (
     ADDRESS.c.tax_year.desc(),
@@ -162,7 +189,23 @@ class _Candidate:
     tax_investigation_impairment: bool
 
 
-_CANDIDATE_COLUMNS = [TAXPAYER.c[field.name] for field in fields(_Candidate)]
+_CANDIDATE_COLUMNS = (
+    TAXPAYER.c.id,
+    TAXPAYER.c.tin,
+    TAXPAYER.c.first_name,
+    TAXPAYER.c.middle_name,
+    TAXPAYER.c.last_name,
+    TAXPAYER.c.date_of_birth,
+    TAXPAYER.c.confidential_informant,
+    TAXPAYER.c.tax_investigation_impairment,
+)
+
+
+def _candidate(columns: Sequence[Any]) -> _Candidate:
+    """A candidate from the values of :data:`_CANDIDATE_COLUMNS`, in their order."""
+    id_, tin, first, middle, last, born, informant, impairment = columns
+    return _Candidate(id_, tin, first, middle, last, born, bool(informant), bool(impairment))
+
 
 _PLACEHOLDER = _Candidate(
     id=NO_TAXPAYER,
@@ -177,75 +220,124 @@ _PLACEHOLDER = _Candidate(
 """What a supplied name is scored against when the search found nobody (never a fact)."""
 
 
-def _candidates(session: Session, *conditions: ColumnElement[bool]) -> list[_Candidate]:
-    """Candidate rows as plain tuples, not ORM objects (the TIN search: one row at most)."""
-    rows = session.connection().execute(sa_select(*_CANDIDATE_COLUMNS).where(*conditions))
-    return [_Candidate(*row) for row in rows]
+# -- the statements (built once; SQLAlchemy caches their compiled form) ---------------------
 
-
-def _score(query: SubjectQuery, record: _Candidate) -> float:
-    return name_score(
-        query.first,
-        query.middle,
-        query.last,
-        record.first_name,
-        record.middle_name,
-        record.last_name,
+_HOUSEHOLD_ADDRESS = ADDRESS.alias("household")
+_HOUSEHOLD = (
+    select(func.count(func.distinct(_HOUSEHOLD_ADDRESS.c.taxpayer_id)))
+    .where(
+        _HOUSEHOLD_ADDRESS.c.zip == ADDRESS.c.zip,
+        func.upper(_HOUSEHOLD_ADDRESS.c.line1) == func.upper(ADDRESS.c.line1),
+        _HOUSEHOLD_ADDRESS.c.taxpayer_id != ADDRESS.c.taxpayer_id,
     )
+    .scalar_subquery()
+)
+"""Other taxpayers with an address on file at this address (ix_address_household)."""
+
+
+def _on_file_statement(key: ColumnElement[Any]) -> Any:
+    """Records whose ``key`` is in ``:keys``, each with every address and its household."""
+    return (
+        select(
+            *_CANDIDATE_COLUMNS,
+            ADDRESS.c.tax_year,
+            ADDRESS.c.line1,
+            ADDRESS.c.line2,
+            ADDRESS.c.city,
+            ADDRESS.c.state,
+            ADDRESS.c.zip,
+            _HOUSEHOLD,
+        )
+        .select_from(TAXPAYER.outerjoin(ADDRESS, ADDRESS.c.taxpayer_id == TAXPAYER.c.id))
+        .where(key.in_(bindparam("keys", expanding=True)))
+        .order_by(TAXPAYER.c.id, *_PREFERRED_ADDRESS)
+    )
+
+
+_BY_TIN = _on_file_statement(TAXPAYER.c.tin)
+_BY_ID = _on_file_statement(TAXPAYER.c.id)
+_BY_NAME_AND_BIRTH = select(TAXPAYER.c.name_key, *_CANDIDATE_COLUMNS).where(
+    tuple_(TAXPAYER.c.name_key, TAXPAYER.c.date_of_birth).in_(bindparam("keys", expanding=True))
+)
+_BY_NAME = select(
+    TAXPAYER_NAME.c.name_key,
+    TAXPAYER_NAME.c.first_key,
+    TAXPAYER_NAME.c.records,
+    TAXPAYER_NAME.c.middle_initials,
+    TAXPAYER_NAME.c.without_middle,
+    TAXPAYER_NAME.c.confidential_informant,
+    TAXPAYER_NAME.c.tax_investigation_impairment,
+    TAXPAYER_NAME.c.taxpayer_id,
+).where(TAXPAYER_NAME.c.name_key.in_(bindparam("keys", expanding=True)))
+
+K = TypeVar("K")
+
+
+def _padded(keys: list[K]) -> list[K]:
+    """``keys`` repeated at the end up to the next power of two.
+
+    An IN list's length is part of the statement's text: padding keeps the
+    texts of a chunk's statements to a handful (each one prepared and cached
+    once), and repeating a key adds nothing to what the statement finds.
+    """
+    size = 1
+    while size < len(keys):
+        size *= 2
+    return keys + [keys[-1]] * (size - len(keys))
 
 
 @dataclass(frozen=True)
-class _AddressFacts:
-    tax_years: tuple[int, ...]
-    """Newest first."""
+class _OnFile:
+    """One record as the address statement read it."""
+
+    record: _Candidate
+    addresses: tuple[MailingAddress, ...]
+    """Newest tax year first, tie-break of the module docstring."""
     household_members: int
+    """At the first (the last known) address; 0 without one."""
 
 
-def _address_facts(session: Session, taxpayer_id: int) -> _AddressFacts:
-    """The tax years with an address on file and the size of the household at the last one.
+def _on_file(conn: Connection, statement: Any, keys: list[Any]) -> dict[Any, _OnFile]:
+    """Run one address statement; the records found, by id and by TIN."""
+    found: dict[Any, _OnFile] = {}
+    rows: list[Row[Any]] = []
 
-    Two statements for every subject, whoever it is (constant work, module docstring).
-    The household: how many other taxpayers have an address on file at this
-    one's last known address. A shared household is where misidentification
-    happens (CEDC v. Bessent): the policy wants more than a name to release such
-    an address. Addresses compare by ZIP and case-folded first line, the indexed
-    ZIP keeping the scan small.
-    """
-    conn = session.connection()
-    rows = conn.execute(
-        sa_select(ADDRESS.c.tax_year, ADDRESS.c.zip, ADDRESS.c.line1)
-        .where(ADDRESS.c.taxpayer_id == taxpayer_id)
-        .order_by(*_PREFERRED_ADDRESS)
-    ).all()
-    home = rows[0] if rows else None
-    # Without an address the statement still runs, on values it cannot find in a
-    # real household, and its count is not used.
-    members = conn.execute(
-        sa_select(func.count(func.distinct(ADDRESS.c.taxpayer_id))).where(
-            ADDRESS.c.zip == (home.zip if home else ""),
-            func.upper(ADDRESS.c.line1) == (home.line1.upper() if home else ""),
-            ADDRESS.c.taxpayer_id != taxpayer_id,
+    def flush() -> None:
+        first = rows[0]
+        record = _candidate(first[:8])
+        addresses = tuple(
+            MailingAddress(
+                line1=r.line1,
+                line2=r.line2,
+                city=r.city,
+                state=r.state,
+                zip=r.zip,
+                tax_year=r.tax_year,
+            )
+            for r in rows
+            if r.tax_year is not None
         )
-    ).scalar_one()
-    return _AddressFacts(
-        tax_years=tuple(dict.fromkeys(row.tax_year for row in rows)),
-        household_members=int(members) if home else 0,
-    )
+        on_file = _OnFile(record, addresses, int(first[-1] or 0) if addresses else 0)
+        found[record.id] = found[record.tin] = on_file
+        rows.clear()
+
+    for row in conn.execute(statement, {"keys": _padded(keys)}):
+        if rows and rows[0].id != row.id:
+            flush()
+        rows.append(row)
+    if rows:
+        flush()
+    return found
 
 
 def _resolution(
-    session: Session,
-    single: _Candidate | None,
+    single: _OnFile | None,
     match: MatchFacts,
     *,
     confidential_informant: bool,
     tax_investigation_impairment: bool,
 ) -> SubjectResolution:
-    """Only a single candidate is identified; the address work runs either way.
-
-    With several candidates the flags are the OR over all of them (the caller's).
-    """
-    facts = _address_facts(session, single.id if single else NO_TAXPAYER)
+    """Only a single candidate is identified; with several, the flags are the OR (the caller's)."""
     if single is None:
         return SubjectResolution(
             match=match,
@@ -256,40 +348,69 @@ def _resolution(
             address_tax_years=(),
             last_known_tax_year=None,
         )
+    years = tuple(dict.fromkeys(a.tax_year for a in single.addresses))
     return SubjectResolution(
         match=match,
-        taxpayer_id=single.id,
-        record_tin=single.tin,
-        confidential_informant=single.confidential_informant,
-        tax_investigation_impairment=single.tax_investigation_impairment,
-        address_tax_years=facts.tax_years,
-        last_known_tax_year=facts.tax_years[0] if facts.tax_years else None,
-        household_members=facts.household_members,
+        taxpayer_id=single.record.id,
+        record_tin=single.record.tin,
+        confidential_informant=single.record.confidential_informant,
+        tax_investigation_impairment=single.record.tax_investigation_impairment,
+        address_tax_years=years,
+        last_known_tax_year=years[0] if years else None,
+        household_members=single.household_members,
+        addresses=single.addresses,
     )
 
 
 def resolve_subject(session: Session, query: SubjectQuery) -> SubjectResolution:
     """Match one requested subject against the store (rules in the module docstring)."""
+    return resolve_subjects(session, [query])[0]
+
+
+def resolve_subjects(session: Session, queries: Sequence[SubjectQuery]) -> list[SubjectResolution]:
+    """Match every requested subject, :data:`CHUNK` at a time (rules in the module docstring)."""
     with datastore_errors(_READ):
-        tin = normalize_tin(query.tin)
-        if tin is not None:
-            records = _candidates(session, TAXPAYER.c.tin == tin)  # unique: one at most
-            single = records[0] if records else None
-            return _resolution(
-                session,
+        conn = session.connection()
+        resolved: list[SubjectResolution] = []
+        for start in range(0, len(queries), CHUNK):
+            resolved.extend(_resolve_chunk(conn, queries[start : start + CHUNK]))
+        return resolved
+
+
+def _resolve_chunk(conn: Connection, chunk: Sequence[SubjectQuery]) -> list[SubjectResolution]:
+    tins = [normalize_tin(q.tin) for q in chunk]
+    by_tin = [i for i, tin in enumerate(tins) if tin is not None]
+    by_name = [i for i, tin in enumerate(tins) if tin is None]
+    keys = [name_key(q.last or "") for q in chunk]
+    resolved: dict[int, SubjectResolution] = {}
+    if by_tin:
+        records = _on_file(conn, _BY_TIN, [tins[i] for i in by_tin])
+        for i in by_tin:
+            single = records.get(tins[i])
+            resolved[i] = _resolution(
                 single,
-                _tin_match(query, single),
-                confidential_informant=bool(single and single.confidential_informant),
-                tax_investigation_impairment=bool(single and single.tax_investigation_impairment),
+                _tin_match(chunk[i], single.record if single else None),
+                confidential_informant=bool(single and single.record.confidential_informant),
+                tax_investigation_impairment=bool(
+                    single and single.record.tax_investigation_impairment
+                ),
             )
-        groups = _name_candidates(session, query)
-        return _resolution(
-            session,
-            _only_record(groups),
-            _name_match(query, groups),
-            confidential_informant=any(g.confidential_informant for g in groups),
-            tax_investigation_impairment=any(g.tax_investigation_impairment for g in groups),
+    if by_name:
+        groups = _name_groups(conn, chunk, keys, by_name)
+        singles = {i: _only_record(groups[i]) for i in by_name}
+        # One id per subject, identified or not: the statement is the same whoever matched.
+        records = _on_file(
+            conn, _BY_ID, [s if s is not None else NO_TAXPAYER for s in singles.values()]
         )
+        for i in by_name:
+            single_id = singles[i]
+            resolved[i] = _resolution(
+                records.get(single_id) if single_id is not None else None,
+                _name_match(chunk[i], groups[i]),
+                confidential_informant=any(g.confidential_informant for g in groups[i]),
+                tax_investigation_impairment=any(g.tax_investigation_impairment for g in groups[i]),
+            )
+    return [resolved[i] for i in range(len(chunk))]
 
 
 def _tin_match(query: SubjectQuery, record: _Candidate | None) -> MatchFacts:
@@ -310,85 +431,115 @@ def _tin_match(query: SubjectQuery, record: _Candidate | None) -> MatchFacts:
     )
 
 
+def _score(query: SubjectQuery, record: _Candidate) -> float:
+    return name_score(
+        query.first,
+        query.middle,
+        query.last,
+        record.first_name,
+        record.middle_name,
+        record.last_name,
+    )
+
+
 @dataclass(frozen=True)
 class _NameGroup:
-    """The candidates sharing one spelling of a name, as one row of the grouped search.
+    """The candidates sharing one normalised first name (and the surname searched).
 
-    ``id``, ``tin`` and ``date_of_birth`` are the group's smallest, which are the
-    record's own when ``count`` is 1 (the only case in which they are used); the
-    flags are the OR over the group.
+    ``middle_initials`` are theirs, sorted; ``without_middle`` when one of them
+    has none; ``taxpayer_id`` is the smallest, the record's own when ``records``
+    is 1 (the only case in which it is used); the flags are the OR over them.
     """
 
-    first_name: str
-    middle_name: str | None
-    last_name: str
-    count: int
+    first_key: str
+    last_key: str
+    records: int
+    middle_initials: str
+    without_middle: bool
     confidential_informant: bool
     tax_investigation_impairment: bool
-    id: int
-    tin: str
-    date_of_birth: date
+    taxpayer_id: int
+
+    def best_middle(self, supplied: str | None) -> str | None:
+        """The middle initial among the group's that scores best against ``supplied``."""
+        initial = normalize_part(supplied)[:1]
+        if self.without_middle or not self.middle_initials:
+            return None
+        if initial and initial in self.middle_initials:
+            return initial
+        return self.middle_initials[0]
 
 
-def _any(flag: ColumnElement[bool]) -> ColumnElement[int]:
-    """OR over a group, on both engines (PostgreSQL has no ``max`` of a boolean)."""
-    return func.max(case((flag, 1), else_=0))
+def _name_groups(
+    conn: Connection, chunk: Sequence[SubjectQuery], keys: list[str], by_name: list[int]
+) -> dict[int, list[_NameGroup]]:
+    """The candidate groups of every subject searched by name.
 
-
-_NAME_GROUP_COLUMNS = (
-    TAXPAYER.c.first_name,
-    TAXPAYER.c.middle_name,
-    TAXPAYER.c.last_name,
-    func.count(),
-    _any(TAXPAYER.c.confidential_informant),
-    _any(TAXPAYER.c.tax_investigation_impairment),
-    func.min(TAXPAYER.c.id),
-    func.min(TAXPAYER.c.tin),
-    func.min(TAXPAYER.c.date_of_birth),
-)
-
-
-def _name_candidates(session: Session, query: SubjectQuery) -> list[_NameGroup]:
-    """Records with the supplied last name (and date of birth), one row per spelled name.
-
-    Grouped in the database: a common surname at a million taxpayers is thousands
-    of records but a few hundred distinct names, and only the distinct names are
-    scored and brought into Python (issue 11 item 2). None for a name with no
-    letters: nothing about any record can be learnt from that, whatever the time
-    it takes.
+    Name only: one statement over ``taxpayer_name`` (a surname's distinct first
+    names, v0011). Name and date of birth: one statement over the records of
+    those (surname, date) pairs, grouped here by first name. Only the kinds the
+    chunk holds are searched; which they are is the request's, not the store's.
+    A name with no letters finds nothing (its key is searched all the same).
     """
-    key = name_key(query.last or "")
-    if not key:
-        return []
-    conditions = [TAXPAYER.c.name_key == key]
-    if query.date_of_birth is not None:
-        conditions.append(TAXPAYER.c.date_of_birth == query.date_of_birth)
-    rows = session.connection().execute(
-        sa_select(*_NAME_GROUP_COLUMNS)
-        .where(*conditions)
-        .group_by(TAXPAYER.c.first_name, TAXPAYER.c.middle_name, TAXPAYER.c.last_name)
-    )
+    groups: dict[int, list[_NameGroup]] = {i: [] for i in by_name}
+    only = [i for i in by_name if chunk[i].date_of_birth is None]
+    born = [i for i in by_name if chunk[i].date_of_birth is not None]
+    if only:
+        found: dict[str, list[_NameGroup]] = {}
+        for row in conn.execute(_BY_NAME, {"keys": _padded([keys[i] for i in only])}):
+            key, first_key, n, initials, without, informant, impairment, taxpayer_id = row
+            found.setdefault(key, []).append(
+                _NameGroup(
+                    first_key,
+                    key,
+                    int(n),
+                    initials,
+                    bool(without),
+                    bool(informant),
+                    bool(impairment),
+                    taxpayer_id,
+                )
+            )
+        for i in only:
+            groups[i] = found.get(keys[i], []) if keys[i] else []
+    if born:
+        pairs = [(keys[i], dob) for i in born if (dob := chunk[i].date_of_birth) is not None]
+        records: dict[tuple[str, date], list[_Candidate]] = {}
+        for key, *columns in conn.execute(_BY_NAME_AND_BIRTH, {"keys": _padded(pairs)}):
+            record = _candidate(columns)
+            records.setdefault((key, record.date_of_birth), []).append(record)
+        for i, pair in zip(born, pairs, strict=True):
+            groups[i] = _grouped(pair[0], records.get(pair, [])) if pair[0] else []
+    return groups
+
+
+def _grouped(key: str, records: Iterable[_Candidate]) -> list[_NameGroup]:
+    """Records of one surname as groups by normalised first name (see :class:`_NameGroup`)."""
+    by_first: dict[str, list[_Candidate]] = {}
+    for record in records:
+        by_first.setdefault(normalize_part(record.first_name), []).append(record)
     return [
-        _NameGroup(first, middle, last, int(n), bool(ci), bool(tii), id_, tin, dob)
-        for first, middle, last, n, ci, tii, id_, tin, dob in rows
+        _NameGroup(
+            first_key=first,
+            last_key=key,
+            records=len(members),
+            middle_initials="".join(
+                sorted({i for m in members if (i := normalize_part(m.middle_name)[:1])})
+            ),
+            without_middle=any(not normalize_part(m.middle_name)[:1] for m in members),
+            confidential_informant=any(m.confidential_informant for m in members),
+            tax_investigation_impairment=any(m.tax_investigation_impairment for m in members),
+            taxpayer_id=min(m.id for m in members),
+        )
+        for first, members in by_first.items()
     ]
 
 
-def _only_record(groups: list[_NameGroup]) -> _Candidate | None:
-    """The candidate when the search found exactly one record, else ``None``."""
-    if len(groups) != 1 or groups[0].count != 1:
+def _only_record(groups: list[_NameGroup]) -> int | None:
+    """The candidate's id when the search found exactly one record, else ``None``."""
+    if len(groups) != 1 or groups[0].records != 1:
         return None
-    g = groups[0]
-    return _Candidate(
-        id=g.id,
-        tin=g.tin,
-        first_name=g.first_name,
-        middle_name=g.middle_name,
-        last_name=g.last_name,
-        date_of_birth=g.date_of_birth,
-        confidential_informant=g.confidential_informant,
-        tax_investigation_impairment=g.tax_investigation_impairment,
-    )
+    return groups[0].taxpayer_id
 
 
 def _name_match(query: SubjectQuery, groups: list[_NameGroup]) -> MatchFacts:
@@ -397,23 +548,20 @@ def _name_match(query: SubjectQuery, groups: list[_NameGroup]) -> MatchFacts:
         if query.date_of_birth is not None and _has_address(query)
         else "NAME_ONLY"
     )
-    # Spellings that differ only in case, accents or punctuation score alike: once each.
-    names: list[tuple[str | None, str | None, str | None]] = (
-        [(g.first_name, g.middle_name, g.last_name) for g in groups]
+    # One score per normalised first name, with the group's best middle initial:
+    # the best any of its records would score (their surnames normalise alike).
+    names = (
+        [(g.first_key, g.best_middle(query.middle), g.last_key) for g in groups]
         if groups
         else [(_PLACEHOLDER.first_name, _PLACEHOLDER.middle_name, _PLACEHOLDER.last_name)]
     )
-    distinct = {
-        (normalize_part(first), normalize_part(middle)[:1], normalize_part(last))
-        for first, middle, last in names
-    }
-    best = max(name_score(query.first, query.middle, query.last, *name) for name in distinct)
+    best = max(name_score(query.first, query.middle, query.last, *name) for name in names)
     if not groups:
         return MatchFacts(
             candidates=0, name_score=0.0, tin_match=None, dob_match=None, method=method
         )
     return MatchFacts(
-        candidates=sum(g.count for g in groups),
+        candidates=sum(g.records for g in groups),
         name_score=best,
         tin_match=None,
         dob_match=True if query.date_of_birth is not None else None,
@@ -421,33 +569,54 @@ def _name_match(query: SubjectQuery, groups: list[_NameGroup]) -> MatchFacts:
     )
 
 
-def mailing_address(session: Session, taxpayer_id: int, tax_year: int) -> MailingAddress | None:
-    """The mailing address on file for one tax year (tie-break in the module docstring)."""
-    with datastore_errors(_READ):
-        row = session.exec(
-            select(Address)
-            .where(Address.taxpayer_id == taxpayer_id, Address.tax_year == tax_year)
-            .order_by(*_PREFERRED_ADDRESS[1:])
-            .limit(1)
-        ).first()
-    if row is None:
-        return None
-    return MailingAddress(
-        line1=row.line1,
-        line2=row.line2,
-        city=row.city,
-        state=row.state,
-        zip=row.zip,
-        tax_year=row.tax_year,
+def released_address(resolution: SubjectResolution, tax_year: int) -> MailingAddress | None:
+    """The address of ``tax_year`` among those read with the resolution (tie-break above)."""
+    return next((a for a in resolution.addresses if a.tax_year == tax_year), None)
+
+
+_ADDRESS_OF_YEAR = (
+    select(
+        ADDRESS.c.line1,
+        ADDRESS.c.line2,
+        ADDRESS.c.city,
+        ADDRESS.c.state,
+        ADDRESS.c.zip,
+        ADDRESS.c.tax_year,
     )
+    .where(
+        ADDRESS.c.taxpayer_id == bindparam("taxpayer_id"),
+        ADDRESS.c.tax_year == bindparam("tax_year"),
+    )
+    .order_by(*_PREFERRED_ADDRESS[1:])
+    .limit(1)
+)
+
+
+def mailing_address(session: Session, taxpayer_id: int, tax_year: int) -> MailingAddress | None:
+    """The mailing address on file for one tax year (tie-break in the module docstring).
+
+    For a release decided later (review): a lookup's own release is
+    :func:`released_address`, from what resolution read.
+    """
+    with datastore_errors(_READ):
+        row = (
+            session.connection()
+            .execute(_ADDRESS_OF_YEAR, {"taxpayer_id": taxpayer_id, "tax_year": tax_year})
+            .first()
+        )
+    return None if row is None else MailingAddress(*row)
 
 
 def last_known_address(session: Session, taxpayer_id: int) -> MailingAddress | None:
     """The address of the newest tax year on file, or ``None`` when there is none."""
     with datastore_errors(_READ):
-        newest = session.exec(
-            select(func.max(Address.tax_year)).where(Address.taxpayer_id == taxpayer_id)
-        ).one()
+        newest = (
+            session.connection()
+            .execute(
+                select(func.max(ADDRESS.c.tax_year)).where(ADDRESS.c.taxpayer_id == taxpayer_id)
+            )
+            .scalar_one()
+        )
     if newest is None:
         return None
     return mailing_address(session, taxpayer_id, int(newest))
@@ -456,4 +625,6 @@ def last_known_address(session: Session, taxpayer_id: int) -> MailingAddress | N
 def count_taxpayers(session: Session) -> int:
     """How many taxpayers the store holds."""
     with datastore_errors(_READ):
-        return int(session.exec(select(func.count()).select_from(Taxpayer)).one())
+        return int(
+            session.connection().execute(select(func.count()).select_from(TAXPAYER)).scalar_one()
+        )

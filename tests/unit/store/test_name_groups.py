@@ -1,6 +1,7 @@
 """Name-only matching from grouped names, on SQLite and PostgreSQL (issue 11 item 2).
 
-The candidate search returns one row per spelled name, not one per record; these
+The candidate search returns one row per normalised first name, not one per record
+(``taxpayer_name``, v0011); these
 tests prove that the facts are still those of the records: how many there are,
 the OR of their flags, a single record identified only when there is exactly one.
 """
@@ -15,6 +16,7 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
+from gateway.store.bulk import refresh_taxpayer_names
 from gateway.store.db import make_engine, migrate, session
 from gateway.store.models import TAXPAYER
 from gateway.store.names import name_key
@@ -55,6 +57,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     ]
     with eng.begin() as conn:
         conn.execute(insert(TAXPAYER), rows)
+        refresh_taxpayer_names(conn, {r["name_key"] for r in rows})  # as seed and import do
     yield eng
     eng.dispose()
 

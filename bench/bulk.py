@@ -1,0 +1,164 @@
+"""One request about many subjects, end to end, and the datastore's share of it (issue 11 item 3).
+
+One in-process gateway (real OPA, SQLite file) on a home seeded with
+``--taxpayers`` people. For each ``--subjects`` figure, one ``POST
+/v1/address-lookups`` under S23 (SSA statement mailing, 6103(m)(7), which
+releases the mailing address) about that many seeded taxpayers (TIN, name and
+newest address as supplied; every tenth subject by name only), timed through
+the ASGI app, ``--repeat`` times, each about other people. Two figures:
+
+* ``request_s``: the whole request, authentication to answer;
+* ``datastore_s``: the part spent in the pipeline's datastore steps, subject
+  resolution (step 4, ``LookupPipeline._resolve``) and the read of what may be
+  released (step 6, ``LookupPipeline._releasable``), timed by wrapping the two
+  methods; the rest is OPA, redaction and the decision log.
+
+Medians over the repeats are printed as JSON; ``--out`` writes them too.
+
+    uv run python bench/bulk.py --subjects 1000 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from gateway.auth.keys import GATEWAY_KEY_NAME, KeyStore
+from gateway.auth.registry import Registry
+from gateway.pep import LookupPipeline
+from gateway.store.db import make_engine, migrate
+from gateway.store.models import ADDRESS, TAXPAYER
+from gateway.store.seed import seed_population
+from tests import scenarios
+from tests.support import Tokens, make_settings, running_gateway
+
+SPENT: dict[str, float] = {"datastore": 0.0}
+
+
+def _timed(method: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            SPENT["datastore"] += time.perf_counter() - t0
+
+    return staticmethod(wrapper)
+
+
+def _people(engine: Engine, n: int, skip: int) -> list[dict[str, Any]]:
+    """TIN, name and newest address of ``n`` seeded (not demo) taxpayers after ``skip``."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                TAXPAYER.c.tin,
+                TAXPAYER.c.first_name,
+                TAXPAYER.c.last_name,
+                ADDRESS.c.line1,
+                ADDRESS.c.city,
+                ADDRESS.c.state,
+                ADDRESS.c.zip,
+            )
+            .join(ADDRESS, ADDRESS.c.taxpayer_id == TAXPAYER.c.id)
+            .where(TAXPAYER.c.id > 8 + skip)
+            .group_by(TAXPAYER.c.id)
+            .order_by(TAXPAYER.c.id)
+            .limit(n)
+        ).all()
+    if len(rows) < n:
+        raise SystemExit(f"seed more taxpayers: need {n + skip}")
+    return [
+        {
+            "tin": None if i % 10 == 9 else tin,
+            "name": {"first": first, "middle": None, "last": last},
+            "address": {"line1": l1, "line2": None, "city": city, "state": st, "zip": zc},
+        }
+        for i, (tin, first, last, l1, city, st, zc) in enumerate(rows)
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--subjects", type=int, nargs="+", default=[1_000, 10_000])
+    ap.add_argument("--taxpayers", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--opa", type=Path, default=REPO / ".tools" / "bin" / "opa")
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args()
+    s23 = next(s for s in scenarios.scenarios() if s.id == "S23")
+    LookupPipeline._resolve = _timed(LookupPipeline._resolve)  # type: ignore[method-assign]
+    LookupPipeline._releasable = _timed(LookupPipeline._releasable)  # type: ignore[method-assign]
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        settings = make_settings(
+            home,
+            f"sqlite:///{home / 'gateway.db'}",
+            args.opa,
+            log_level="WARNING",
+            max_subjects=max(args.subjects),
+            max_body_bytes=64 * 1024 * 1024,
+            opa_timeout_seconds=30,
+        )
+        home.mkdir()
+        keys = KeyStore(settings.keys_dir)
+        for issuer in [GATEWAY_KEY_NAME, *Registry.load(settings.policy_dir).agencies]:
+            keys.ensure(issuer)
+        engine = make_engine(settings.resolved_database_url)
+        migrate(engine)
+        seed_population(engine, args.taxpayers)
+        tokens = Tokens(settings)
+        skip = 0
+        with running_gateway(settings) as client:
+            for n in args.subjects:
+                request_s, datastore_s, outcomes = [], [], set()
+                for _ in range(args.repeat):
+                    body = scenarios._fresh_id(s23).body
+                    template = body["subjects"][0]
+                    body["subjects"] = [
+                        {**template, "ref": f"TP-{i:06d}", **person}
+                        for i, person in enumerate(_people(engine, n, skip))
+                    ]
+                    skip += n
+                    headers = tokens.agency(s23.agency, s23.role)
+                    SPENT["datastore"] = 0.0
+                    t0 = time.perf_counter()
+                    resp = client.post("/v1/address-lookups", json=body, headers=headers)
+                    request_s.append(time.perf_counter() - t0)
+                    datastore_s.append(SPENT["datastore"])
+                    if resp.status_code != 200:
+                        raise SystemExit(f"unexpected answer: {resp.status_code} {resp.text}")
+                    outcomes.add(resp.json()["outcome"])
+                runs.append(
+                    {
+                        "subjects": n,
+                        "request_s": round(statistics.median(request_s), 3),
+                        "datastore_s": round(statistics.median(datastore_s), 3),
+                        "datastore_ms_per_subject": round(
+                            1000 * statistics.median(datastore_s) / n, 4
+                        ),
+                        "outcomes": sorted(outcomes),
+                    }
+                )
+        engine.dispose()
+    result = {"taxpayers": args.taxpayers, "repeat": args.repeat, "runs": runs}
+    print(json.dumps(result, indent=2))
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
