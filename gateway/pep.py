@@ -10,13 +10,16 @@ of :class:`LookupPipeline`, called in this order by :meth:`LookupPipeline.run`):
    conflict (409); the same body again, or the same body under a new id within the
    window, is a fact for the policy (GW-3, GW-3b);
 4. resolve subjects (``_resolve``) — the datastore computes match facts, flags and
-   address years; the cited court order is looked up in the court-order registry (the
-   record in force at decision time is what the policy judges, never the agency's claim);
+   address years, all subjects together in chunks of a few hundred (one or two statements
+   per chunk, :func:`gateway.store.taxpayers.resolve_subjects`); the cited court order is
+   looked up in the court-order registry (the record in force at decision time is what the
+   policy judges, never the agency's claim);
 5. decide (``_decide``) — the policy input built from those facts, decided by OPA via
    :mod:`gateway.pdp.opa`; any failure there denies everything (503) and the failure
    itself is logged;
-6. read what may be released (``_releasable``) — the mailing address of the tax year the
-   policy named, and nothing for a subject it does not release;
+6. take what may be released (``_releasable``) — the mailing address of the tax year the
+   policy named, from the rows step 4 read for the address years, and nothing for a
+   subject it does not release;
 7. redact (``_redact``) — :func:`gateway.redaction.redact` per subject (a request the
    policy denied releases nothing, whatever its subject entries say); a denied subject
    carries the active policy's uniform denial text (GW-11, :mod:`gateway.pdp.texts`);
@@ -79,8 +82,8 @@ from gateway.store.taxpayers import (
     MailingAddress,
     SubjectQuery,
     SubjectResolution,
-    mailing_address,
-    resolve_subject,
+    released_address,
+    resolve_subjects,
 )
 
 log = structlog.get_logger(__name__)
@@ -328,7 +331,7 @@ class LookupPipeline:
     def _resolve(
         session: Session, ask: _Ask
     ) -> tuple[list[SubjectResolution], CourtOrderFacts | None]:
-        resolutions = [resolve_subject(session, _query(s)) for s in ask.request.subjects]
+        resolutions = resolve_subjects(session, [_query(s) for s in ask.request.subjects])
         # the order the request cites, as the court-order registry knew it then
         court_order = resolve_court_order(
             session.connection(), ask.request.court_order, ask.decided_at
@@ -365,13 +368,14 @@ class LookupPipeline:
             raise
         return _Decided(resolutions=resolutions, policy_input=policy_input, decision=decision)
 
-    # -- 6. read what may be released ------------------------------------------------------
+    # -- 6. take what may be released ------------------------------------------------------
 
     @staticmethod
     def _releasable(session: Session, decided: _Decided) -> list[MailingAddress | None]:
+        del session  # nothing more is read: step 4 read the addresses with their tax years
         effect = decided.decision.request_effect
         return [
-            _address(session, r, d, effect)
+            _address(r, d, effect)
             for r, d in zip(decided.resolutions, decided.decision.subjects, strict=True)
         ]
 
@@ -472,14 +476,17 @@ def _fired_rules(decision: Decision) -> list[str]:
 
 
 def _address(
-    session: Session,
     resolution: SubjectResolution,
     decision: SubjectDecision,
     request_effect: Effect,
 ) -> MailingAddress | None:
-    """The address the decision may release, read only then.
+    """The address the decision releases, and no other, for the answer.
 
-    Reading an address the answer may not carry would be an inspection with no purpose.
+    Resolution read the identified record's address rows, because the tax years
+    they carry and the household at the last one are facts the policy needs; the
+    same read brought their lines, so none is read again here. Only the one the
+    decision releases leaves the resolution: putting into the answer an address it
+    may not carry would be a disclosure with no purpose.
     """
     year = decision.release_tax_year
     if (
@@ -489,7 +496,7 @@ def _address(
         or year is None
     ):
         return None
-    return mailing_address(session, resolution.taxpayer_id, year)
+    return released_address(resolution, year)
 
 
 def _result(
