@@ -55,7 +55,7 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy import func, select
 from suite import chart, floor, load, machine
-from suite.server import REPO, Home, People, Served, make_home, serve_supports_workers, served
+from suite.server import REPO, Home, People, Served, make_home, serve_supports_workers
 
 from gateway.store.db import make_engine
 from gateway.store.models import LOOKUP
@@ -204,7 +204,9 @@ def _population(args: argparse.Namespace, tmp: Path, n: int, ph: Phases) -> dict
     with ph.phase(f"seed {n:,} taxpayers" + (" (cache)" if cache else ""), None):
         home = make_home(tmp / f"pop-{n}", n, cache=cache)
     pool = People(home, args.population_lookups + args.name_only + 40)
-    with served(home, args.workers) as gw:
+    with ph.phase(f"{n:,}: start gateway serve", None):
+        gw = Served(home, args.workers)
+    try:
         load.sequential(gw.url, pool.jobs(20), warmup=0)
         with ph.phase(f"{n:,}: by TIN", args.population_lookups + 5) as tick:
             tin = load.sequential(gw.url, pool.jobs(args.population_lookups + 5), tick=tick)
@@ -212,6 +214,8 @@ def _population(args: argparse.Namespace, tmp: Path, n: int, ph: Phases) -> dict
             names = load.sequential(
                 gw.url, pool.jobs(args.name_only + 5, name_only=True), tick=tick
             )
+    finally:
+        gw.stop()
     shutil.rmtree(home.path)  # a million taxpayers is 0.4 GB of temporary disk
     return {
         "taxpayers": n,
@@ -229,9 +233,12 @@ def _bulk(args: argparse.Namespace, tmp: Path, ph: Phases) -> dict[str, Any]:
     out = tmp / "bulk.json"
     argv = [sys.executable, str(REPO / "bench" / "bulk.py"), "--subjects"]
     argv += [str(n) for n in args.bulk]
-    argv += ["--repeat", str(args.bulk_repeat), "--out", str(out)]
+    argv += ["--taxpayers", str(args.bulk_taxpayers), "--repeat", str(args.bulk_repeat)]
+    argv += ["--out", str(out)]
     with ph.phase(f"bulk requests of {', '.join(f'{n:,}' for n in args.bulk)} subjects", None):
-        subprocess.run(argv, check=True, capture_output=True)
+        done = subprocess.run(argv, check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"bench/bulk.py failed ({done.returncode}): {done.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(out.read_text())
     return result
 
@@ -345,6 +352,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--population-lookups", type=int, default=200)
     ap.add_argument("--bulk", type=int, nargs="*", default=None)
     ap.add_argument("--bulk-repeat", type=int, default=1)
+    ap.add_argument("--bulk-taxpayers", type=int, default=100_000)
     ap.add_argument("--cache-from", type=int, default=1_000_000, help="cache seeded stores ≥ this")
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--chart-only", type=Path, default=None, help="redraw the PNG of a JSON")

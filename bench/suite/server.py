@@ -21,8 +21,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -316,13 +314,4 @@ class Served:
             self._proc.wait()
 
 
-@contextmanager
-def served(home: Home, workers: int | None) -> Iterator[Served]:
-    server = Served(home, workers)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-__all__ = ["DECISION_PATH", "LOOKUP_PATH", "Home", "Job", "People", "Served", "served"]
+__all__ = ["DECISION_PATH", "LOOKUP_PATH", "Home", "Job", "People", "Served"]
