@@ -112,6 +112,7 @@ def _main_gateway(args: argparse.Namespace, tmp: Path, ph: Phases) -> dict[str, 
     try:
         warm = load.sequential(gw.url, pool.jobs(20), warmup=0)
         policy_input = gw.policy_input(max(warm.log_indexes))
+        out["opa_processes"] = gw.opa_count()  # one per worker of `gateway serve`
 
         with ph.phase("floor: OPA REST decisions", args.floor_samples + 20) as tick:
             opa = floor.opa_rest(gw.opa_url(), policy_input, args.floor_samples, tick)

@@ -277,10 +277,14 @@ class Served:
         raise SystemExit("gateway serve did not become ready in 120 s")
 
     def opa_url(self) -> str:
+        """One of the gateway's OPAs (there is one per worker process)."""
         urls = opa_urls(self._proc.pid)
         if not urls:
             raise SystemExit("found no OPA process below gateway serve")
         return urls[0]
+
+    def opa_count(self) -> int:
+        return len(opa_urls(self._proc.pid))
 
     def log_size(self) -> int:
         engine = make_engine(f"sqlite:///{self.home.db}")
