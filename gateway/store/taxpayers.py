@@ -73,7 +73,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, UnaryExpression, bindparam, case, func, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    UnaryExpression,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.engine import Connection, Row
 from sqlmodel import Session
 
@@ -256,9 +265,25 @@ def _on_file_statement(key: ColumnElement[Any]) -> Any:
 
 _BY_TIN = _on_file_statement(TAXPAYER.c.tin)
 _BY_ID = _on_file_statement(TAXPAYER.c.id)
-_BY_NAME_AND_BIRTH = select(TAXPAYER.c.name_key, *_CANDIDATE_COLUMNS).where(
-    tuple_(TAXPAYER.c.name_key, TAXPAYER.c.date_of_birth).in_(bindparam("keys", expanding=True))
-)
+
+
+def _by_name_and_birth(pairs: list[tuple[str, date]]) -> Any:
+    """Records of each (surname key, date of birth) pair (``ix_taxpayer_name_key_dob``).
+
+    An OR of one equality pair per subject rather than a row-value IN: SQLite
+    scans the whole table for ``(a, b) IN (VALUES ...)`` but seeks the index once
+    per term of an OR (PostgreSQL does both by index).
+    """
+    return select(TAXPAYER.c.name_key, *_CANDIDATE_COLUMNS).where(
+        or_(
+            *(
+                and_(TAXPAYER.c.name_key == key, TAXPAYER.c.date_of_birth == born)
+                for key, born in pairs
+            )
+        )
+    )
+
+
 _BY_NAME = select(
     TAXPAYER_NAME.c.name_key,
     TAXPAYER_NAME.c.first_key,
@@ -505,7 +530,7 @@ def _name_groups(
     if born:
         pairs = [(keys[i], dob) for i in born if (dob := chunk[i].date_of_birth) is not None]
         records: dict[tuple[str, date], list[_Candidate]] = {}
-        for key, *columns in conn.execute(_BY_NAME_AND_BIRTH, {"keys": _padded(pairs)}):
+        for key, *columns in conn.execute(_by_name_and_birth(_padded(pairs))):
             record = _candidate(columns)
             records.setdefault((key, record.date_of_birth), []).append(record)
         for i, pair in zip(born, pairs, strict=True):
