@@ -55,7 +55,15 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy import func, select
 from suite import chart, floor, load, machine
-from suite.server import REPO, Home, People, Served, make_home, serve_supports_workers
+from suite.server import (
+    REPO,
+    BenchFailedError,
+    Home,
+    People,
+    Served,
+    make_home,
+    serve_supports_workers,
+)
 
 from gateway.store.db import make_engine
 from gateway.store.models import LOOKUP
@@ -101,9 +109,8 @@ def _growth(before: float, after: float) -> float:
     return round(100 * (after - before) / before, 1)
 
 
-def _main_gateway(args: argparse.Namespace, tmp: Path, ph: Phases) -> dict[str, Any]:
+def _main_gateway(args: argparse.Namespace, tmp: Path, ph: Phases, out: dict[str, Any]) -> None:
     """Everything measured on one gateway of ``--taxpayers``: floor, latency, load, history."""
-    out: dict[str, Any] = {}
     with ph.phase(f"seed {args.taxpayers:,} taxpayers", None):
         home = make_home(tmp / "main", args.taxpayers, cache=args.taxpayers >= args.cache_from)
     pool = People(home, args.taxpayers)
@@ -160,7 +167,7 @@ def _main_gateway(args: argparse.Namespace, tmp: Path, ph: Phases) -> dict[str, 
         if size_after - size_before < len(answered) or not all(
             size_before <= i < size_after for i in answered
         ):
-            raise SystemExit(
+            raise BenchFailedError(
                 f"log grew by {size_after - size_before} leaves for {len(answered)} answers"
             )
         best = max(levels, key=lambda lv: lv["per_second"])
@@ -196,7 +203,6 @@ def _main_gateway(args: argparse.Namespace, tmp: Path, ph: Phases) -> dict[str, 
         }
     finally:
         gw.stop()
-    return out
 
 
 def _population(args: argparse.Namespace, tmp: Path, n: int, ph: Phases) -> dict[str, Any]:
@@ -239,7 +245,7 @@ def _bulk(args: argparse.Namespace, tmp: Path, ph: Phases) -> dict[str, Any]:
     with ph.phase(f"bulk requests of {', '.join(f'{n:,}' for n in args.bulk)} subjects", None):
         done = subprocess.run(argv, check=False, capture_output=True, text=True)
     if done.returncode != 0:
-        raise SystemExit(f"bench/bulk.py failed ({done.returncode}): {done.stderr[-2000:]}")
+        raise BenchFailedError(f"bench/bulk.py failed ({done.returncode}): {done.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(out.read_text())
     return result
 
@@ -371,13 +377,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse(argv)
-    if args.chart_only:
-        chart.draw(json.loads(args.chart_only.read_text()), args.chart_only.with_suffix(".png"))
-        return
-    started = time.perf_counter()
-    result: dict[str, Any] = {"machine": machine.describe(), "workers": args.workers}
+def _measure(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    """All phases; ``result`` is filled as they finish, so a failure keeps what was done."""
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -390,7 +391,8 @@ def main(argv: list[str] | None = None) -> None:
         Progress(*columns, console=console) as progress,
     ):
         ph = Phases(progress)
-        result.update(_main_gateway(args, Path(tmp), ph))
+        result["phase_seconds"] = ph.seconds
+        _main_gateway(args, Path(tmp), ph, result)
         points = [
             {
                 "taxpayers": args.taxpayers,
@@ -402,7 +404,26 @@ def main(argv: list[str] | None = None) -> None:
         result["taxpayers"] = {"points": points}
         if args.bulk:
             result["bulk"] = _bulk(args, Path(tmp), ph)
-        result["phase_seconds"] = ph.seconds
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
+    if args.chart_only:
+        chart.draw(json.loads(args.chart_only.read_text()), args.chart_only.with_suffix(".png"))
+        return
+    started = time.perf_counter()
+    result: dict[str, Any] = {"machine": machine.describe(), "workers": args.workers}
+    try:
+        _measure(args, result)
+    except BenchFailedError as exc:
+        # What was measured before the failure is kept, beside (not over) the last good run.
+        result["error"] = str(exc)
+        result["machine"]["load_average_after"] = machine.load_average()
+        failed = args.out.with_name(args.out.stem + "-failed.json")
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        failed.write_text(json.dumps(result, indent=1) + "\n")
+        console.print(f"[bold red]benchmark failed:[/] {exc}\n(partial figures in {failed})")
+        raise SystemExit(1) from None
     result["machine"]["load_average_after"] = machine.load_average()
     result["wall_s"] = round(time.perf_counter() - started, 1)
     rows = _targets(result)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from log_bench import fresh_log, record
 
-from suite.server import DECISION_PATH
+from suite.server import DECISION_PATH, BenchFailedError
 
 
 def _summary(samples: list[float]) -> dict[str, float]:
@@ -57,7 +57,7 @@ def opa_rest(
             result = orjson.loads(r.content).get("result")
             elapsed = time.perf_counter() - t0
             if r.status_code != 200 or not isinstance(result, dict) or not result.get("subjects"):
-                raise SystemExit(f"OPA answered {r.status_code}: {r.content[:300]!r}")
+                raise BenchFailedError(f"OPA answered {r.status_code}: {r.content[:300]!r}")
             if i >= 20:
                 samples.append(elapsed * 1000)
             if tick is not None:
@@ -81,7 +81,7 @@ def log_append(directory: Path, n: int, tick: Any = None) -> dict[str, Any]:
             if tick is not None:
                 tick()
         if log.size() != n + 20:
-            raise SystemExit(f"log holds {log.size()} leaves after {n + 20} appends")
+            raise BenchFailedError(f"log holds {log.size()} leaves after {n + 20} appends")
     finally:
         log.engine.dispose()
     return {**_summary(samples), "leaf_bytes": len(record(0))}

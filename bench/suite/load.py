@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from suite.server import LOOKUP_PATH, Job, check_answer
+from suite.server import LOOKUP_PATH, BenchFailedError, Job, check_answer
 
 Tick = Callable[[], None] | None
 
@@ -46,7 +46,7 @@ class Answers:
         answer = check_answer(status, content, subjects)
         index = answer["log_index"]
         if index in self.log_indexes:
-            raise SystemExit(f"log index {index} answered twice")
+            raise BenchFailedError(f"log index {index} answered twice")
         self.log_indexes.add(index)
         self.outcomes[answer["outcome"]] = self.outcomes.get(answer["outcome"], 0) + 1
         self.latencies_ms.append(elapsed_ms)
@@ -147,7 +147,7 @@ async def _closed_loop(
         await asyncio.gather(*(worker() for _ in range(clients)))
     window_end = min([deadline, *exhausted])
     if window_end - window_start < 1.0:
-        raise SystemExit(f"{clients} clients: prepared lookups ran out within 2 s; seed more")
+        raise BenchFailedError(f"{clients} clients: prepared lookups ran out within 2 s; seed more")
     counted = sum(1 for t in done_at if window_start <= t <= window_end)
     window = window_end - window_start
     return Throughput(clients, answers, counted / window, window)

@@ -48,6 +48,10 @@ from gateway.store.seed import seed_population
 from tests import scenarios
 
 
+class BenchFailedError(Exception):
+    """An answer or a state the run did not expect: the run stops and exits non-zero."""
+
+
 def gateway_cli() -> str:
     return str(Path(sys.executable).parent / "gateway")
 
@@ -171,7 +175,7 @@ class People:
         the gateway accepts.
         """
         if n * subjects > self.left:
-            raise SystemExit(f"out of taxpayers: need {n * subjects}, {self.left} left")
+            raise BenchFailedError(f"out of taxpayers: need {n * subjects}, {self.left} left")
         now = datetime.now(UTC)
         out = []
         for _ in range(n):
@@ -211,14 +215,14 @@ OUTCOMES = frozenset({"allowed", "partially_allowed", "pending_review", "denied"
 def check_answer(status: int, content: bytes, subjects: int = 1) -> dict[str, Any]:
     """The answer as JSON if it is a decided lookup in the log; anything else stops the run."""
     if status != 200:
-        raise SystemExit(f"unexpected answer: HTTP {status} {content[:500]!r}")
+        raise BenchFailedError(f"unexpected answer: HTTP {status} {content[:500]!r}")
     answer: dict[str, Any] = orjson.loads(content)
     if (
         not isinstance(answer.get("log_index"), int)
         or answer.get("outcome") not in OUTCOMES
         or len(answer.get("results", [])) != subjects
     ):
-        raise SystemExit(f"unexpected answer body: {content[:500]!r}")
+        raise BenchFailedError(f"unexpected answer body: {content[:500]!r}")
     return answer
 
 
@@ -263,24 +267,24 @@ class Served:
         self._wait_ready()
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 err = self._stderr.read_text(errors="replace")[-2000:]
-                raise SystemExit(f"gateway serve exited ({self._proc.returncode}): {err}")
+                raise BenchFailedError(f"gateway serve exited ({self._proc.returncode}): {err}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise SystemExit("gateway serve did not become ready in 120 s")
+        raise BenchFailedError("gateway serve did not become ready in 300 s")
 
     def opa_url(self) -> str:
         """One of the gateway's OPAs (there is one per worker process)."""
         urls = opa_urls(self._proc.pid)
         if not urls:
-            raise SystemExit("found no OPA process below gateway serve")
+            raise BenchFailedError("found no OPA process below gateway serve")
         return urls[0]
 
     def opa_count(self) -> int:
