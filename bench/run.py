@@ -87,13 +87,9 @@ class Phases:
         def tick() -> None:
             self.progress.advance(task)
 
-        try:
-            yield tick
-        finally:
-            self.seconds[name] = round(time.perf_counter() - started, 1)
-            self.progress.update(
-                task, completed=total if total is not None else 1, total=total or 1
-            )
+        yield tick  # on a failure the bar stays where it stopped
+        self.seconds[name] = round(time.perf_counter() - started, 1)
+        self.progress.update(task, completed=total if total is not None else 1, total=total or 1)
 
 
 def _lookup_rows(home: Home) -> int:
