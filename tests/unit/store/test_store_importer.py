@@ -11,11 +11,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from gateway.store.db import session
 from gateway.store.demo import DEMO_JSON, fixture_lines
 from gateway.store.errors import ImportFileError
 from gateway.store.importer import MAX_LINE_BYTES, import_jsonl
 from gateway.store.models import ADDRESS, TAX_RETURN, TAXPAYER
 from gateway.store.records import check_tin
+from gateway.store.taxpayers import SubjectQuery, SubjectResolution, resolve_subject
 from tests.conftest import DEMO_JSONL
 
 GOOD = DEMO_JSON[0]
@@ -223,3 +225,22 @@ def test_malformed_tins_are_refused_without_echoing_them(tin: str, tin_type: str
     with pytest.raises(ValueError, match="tin") as caught:
         check_tin(tin, tin_type)
     assert tin not in str(caught.value)
+
+
+def test_a_name_only_search_finds_a_record_imported_later_under_a_surname_on_file(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Name-only search reads ``taxpayer_name`` (v0011); an import must bring it up to date."""
+    import_jsonl(engine, _write(tmp_path, [json.dumps(GOOD)]))
+    before = _name_only(engine, GOOD["name"]["first"], GOOD["name"]["last"])
+    namesake = _changed(tin="123-45-0077", name__middle="Q")
+    import_jsonl(engine, _write(tmp_path, [namesake]))
+    after = _name_only(engine, GOOD["name"]["first"], GOOD["name"]["last"])
+    assert (before.match.candidates, after.match.candidates) == (1, 2)
+    assert before.taxpayer_id is not None
+    assert after.taxpayer_id is None
+
+
+def _name_only(engine: Engine, first: str, last: str) -> SubjectResolution:
+    with session(engine) as db:
+        return resolve_subject(db, SubjectQuery(first=first, last=last))
