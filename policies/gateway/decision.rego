@@ -67,30 +67,18 @@ subjects := [_subject(i, t) | some i, t in lib.taxpayers]
 
 # METADATA
 # title: Per-subject findings decided from the requester's facts (shown to the requester)
-_requester_findings[i] contains f if {
-	some fs in [gw.subject_findings, i1.subject_findings, i2.subject_findings]
-	some i, subject_fs in fs
-	some f in subject_fs
-}
+_requester_findings := lib.by_subject([gw.subject_findings, i1.subject_findings, i2.subject_findings])
 
 # METADATA
 # title: Per-subject findings decided from the datastore (audit only)
-_record_findings[i] contains f if {
-	some fs in [gw.subject_record_findings, i1.subject_record_findings, identity.subject_record_findings]
-	some i, subject_fs in fs
-	some f in subject_fs
-}
+_record_findings := lib.by_subject([gw.subject_record_findings, i1.subject_record_findings, identity.subject_record_findings])
 
 # METADATA
 # title: Satisfied bases per subject
-_bases[i] contains f if {
-	some fs in [
-		i1.basis_satisfied, i2.basis_satisfied, i3.basis_satisfied, i5.basis_satisfied,
-		i7.basis_satisfied, statetax.basis_satisfied, m.basis_satisfied,
-	]
-	some i, subject_fs in fs
-	some f in subject_fs
-}
+_bases := lib.by_subject([
+	i1.basis_satisfied, i2.basis_satisfied, i3.basis_satisfied, i5.basis_satisfied,
+	i7.basis_satisfied, statetax.basis_satisfied, m.basis_satisfied,
+])
 
 # METADATA
 # title: Restrictiveness of the request-level findings
@@ -145,10 +133,10 @@ _subject(i, t) := {
 	"findings": lib.sorted_findings(decided | shown),
 	"reasons": lib.sorted_findings(visible | shown),
 } if {
-	bases := object.get(_bases, i, set())
+	bases := lib.of_subject(_bases, i)
 	no_basis := {_no_basis | count(bases) == 0}
-	visible := object.get(_requester_findings, i, set()) | no_basis
-	decided := visible | object.get(_record_findings, i, set())
+	visible := lib.of_subject(_requester_findings, i) | no_basis
+	decided := visible | lib.of_subject(_record_findings, i)
 	subject_outcome := lib.outcome_name[max({_request_rank, lib.worst_rank(decided)})]
 	shown := _shown(subject_outcome, bases)
 }

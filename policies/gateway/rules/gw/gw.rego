@@ -201,7 +201,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if count(lib.unresol
 #   outcome: ALLOW_WITH_REDACTION
 #   citation: §6103(i)(1)(A) ("only to the extent necessary"); (i)(2)(A) (other than TRI); (m) ("mailing address")
 #   message: Only the last known mailing address is released; other requested fields are withheld.
-subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
+subject_findings contains [i, lib.finding(rego.metadata.rule())] if {
 	"LAST_KNOWN_ADDRESS" in lib.requested_fields
 	count(lib.extra_fields) > 0
 	some i, _ in lib.taxpayers
@@ -215,7 +215,7 @@ subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   outcome: DENY
 #   citation: §6103(i)(1)(A) ("only to the extent necessary"); (i)(2)(A) (other than TRI); (m) ("mailing address")
 #   message: Nothing requested can be released; the gateway releases only the last known mailing address.
-subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
+subject_findings contains [i, lib.finding(rego.metadata.rule())] if {
 	not "LAST_KNOWN_ADDRESS" in lib.requested_fields
 	some i, _ in lib.taxpayers
 }
@@ -230,7 +230,7 @@ subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   outcome: DENY
 #   citation: §6103(i)(6); (d)(1) last sentence
 #   message: Disclosure barred (informant/impairment).
-subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
+subject_record_findings contains [i, lib.finding(rego.metadata.rule())] if {
 	lib.basis in _flag_bases
 	some i, t in lib.taxpayers
 	some flag in ["confidential_informant", "tax_investigation_impairment"]

@@ -137,12 +137,12 @@ request_findings contains lib.finding_args(rego.metadata.rule(), [max_age]) if {
 #   outcome: DENY
 #   citation: §6103(i)(1)(A) ("only to the extent necessary as provided in such order")
 #   message: "The TIN supplied for this taxpayer is not covered by the order."
-subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
+subject_findings contains [i, lib.finding(rego.metadata.rule())] if {
 	_order_basis
-	order := lib.court_order
+	lib.court_order
 	some i, t in lib.taxpayers
 	lib.filled(t.supplied.tin)
-	not _covered_tin(order, t.supplied.tin)
+	not _covered_tin(t.supplied.tin)
 }
 
 # METADATA
@@ -153,11 +153,11 @@ subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   outcome: DENY
 #   citation: §6103(i)(1)(A) ("only to the extent necessary as provided in such order")
 #   message: "The matched record's TIN is not covered by the order, or no single record matched."
-subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
+subject_record_findings contains [i, lib.finding(rego.metadata.rule())] if {
 	_order_basis
-	order := lib.court_order
+	lib.court_order
 	some i, t in lib.taxpayers
-	not _record_covered(order, t)
+	not _record_covered(t)
 }
 
 # METADATA
@@ -167,8 +167,8 @@ subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   outcome: ALLOW_WITH_REDACTION
 #   citation: §6103(i)(1)(A) ("specified taxable period or periods")
 #   message: "The last known address is from a period the order does not cover; the latest address from a covered period is released."
-subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
-	release_year[i]
+subject_record_findings contains [i, lib.finding(rego.metadata.rule())] if {
+	some i, _ in release_year
 }
 
 # METADATA
@@ -178,7 +178,7 @@ subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   outcome: DENY
 #   citation: §6103(i)(1)(A) ("specified taxable period or periods")
 #   message: "No address on file is from a taxable period the order covers."
-subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
+subject_record_findings contains [i, lib.finding(rego.metadata.rule())] if {
 	some i, t in _uncovered_last_known
 	not _latest_covered_year(lib.court_order, t)
 }
@@ -186,8 +186,16 @@ subject_record_findings[i] contains lib.finding(rego.metadata.rule()) if {
 # METADATA
 # title: Tax year of the address to release under 6103-I1-6
 # description: The latest covered tax year with an address on file, when the last known one is not covered.
-release_year[i] := _latest_covered_year(lib.court_order, t) if {
+release_year := {i: year |
 	some i, t in _uncovered_last_known
+	year := _latest_covered_year(lib.court_order, t)
+}
+
+# METADATA
+# title: Subjects with a denying 6103-I1 finding of their own (no 6103-I1-OK for them)
+denied_subjects contains i if {
+	some [i, f] in subject_findings
+	f.outcome == "DENY"
 }
 
 # METADATA
@@ -251,7 +259,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   outcome: ALLOW_WITH_REDACTION
 #   citation: §6103(i)(1)(A)
 #   message: "Fields outside the order or the gateway's scope withheld."
-subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
+subject_findings contains [i, lib.finding(rego.metadata.rule())] if {
 	_applies
 	lib.court_order
 	count(lib.extra_fields) > 0
@@ -265,7 +273,7 @@ subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   outcome: DENY
 #   citation: §6103(i)(1)(A)
 #   message: "The order's covered data does not include the taxpayer's address."
-subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
+subject_findings contains [i, lib.finding(rego.metadata.rule())] if {
 	_applies
 	order := lib.court_order
 	not _address_covered(order)
@@ -282,11 +290,11 @@ subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   outcome: ALLOW
 #   citation: §6103(i)(1)
 #   message: Disclosed under ex parte order %s.
-basis_satisfied[i] contains lib.finding_args(rego.metadata.rule(), [lib.court_order.docket_number]) if {
+basis_satisfied contains [i, lib.finding_args(rego.metadata.rule(), [lib.court_order.docket_number])] if {
 	_applies
 	not lib.any_deny(request_findings)
 	some i, _ in lib.taxpayers
-	not lib.any_deny({f | some f in subject_findings[i]})
+	not i in denied_subjects
 }
 
 # METADATA
@@ -341,18 +349,22 @@ _expired(order) if {
 
 # METADATA
 # title: The TIN is one the order covers (digits compared)
-_covered_tin(order, tin) if {
-	some covered in order.covered_tins
-	regex.replace(covered, `[^0-9]`, "") == regex.replace(tin, `[^0-9]`, "")
-}
+_covered_tin(tin) if regex.replace(tin, `[^0-9]`, "") in _covered_digits
+
+# METADATA
+# title: The digits of every TIN the order covers
+# description: >-
+#   Built once per decision: a request about as many taxpayers as the order
+#   covers would otherwise compare every subject with every covered TIN.
+_covered_digits := {regex.replace(covered, `[^0-9]`, "") | some covered in lib.court_order.covered_tins}
 
 # METADATA
 # title: The matched record's TIN is covered by the order
-_record_covered(order, t) if _covered_tin(order, t.record.tin)
+_record_covered(t) if _covered_tin(t.record.tin)
 
 # METADATA
 # title: Subjects under (i)(1) whose last known address comes from an uncovered year
-_uncovered_last_known[i] := t if {
+_uncovered_last_known := {i: t |
 	_applies
 	order := lib.court_order
 	some i, t in lib.taxpayers

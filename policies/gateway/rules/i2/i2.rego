@@ -64,7 +64,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   outcome: DENY
 #   citation: §6103(i)(2)(B)(i); CTR v. IRS (26 Feb 2026)
 #   message: Request does not set forth the taxpayer's name and address.
-subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
+subject_findings contains [i, lib.finding(rego.metadata.rule())] if {
 	_applies
 	some i, t in lib.taxpayers
 	not _name_and_address_set_forth(t)
@@ -77,7 +77,7 @@ subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   outcome: DENY
 #   citation: §6103(i)(2)(B)(ii)
 #   message: Taxable period(s) not specified.
-subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
+subject_findings contains [i, lib.finding(rego.metadata.rule())] if {
 	_applies
 	some i, t in lib.taxpayers
 	not _periods_specified(t)
@@ -124,7 +124,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   outcome: DENY
 #   citation: §6103(i)(2)(B)(iii)–(iv); 8 U.S.C. §1253(a)(1)(A)
 #   message: Cited criminal statute cannot apply to this taxpayer on the facts supplied.
-subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
+subject_findings contains [i, lib.finding(rego.metadata.rule())] if {
 	_applies
 	some fact in lib.statute_facts
 	days := lib.statute_entry(fact).elements.days_after_final_order
@@ -139,7 +139,7 @@ subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   outcome: DENY
 #   citation: §6103(i)(2)(B)(iv)
 #   message: "No specific reason for relevance is set forth for this taxpayer."
-subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
+subject_findings contains [i, lib.finding(rego.metadata.rule())] if {
 	_applies
 	some i, t in lib.taxpayers
 	not _reason_given(t)
@@ -152,7 +152,7 @@ subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   outcome: REQUIRE_HUMAN_REVIEW
 #   citation: §6103(i)(2)(B)(iv)
 #   message: "Boilerplate reason shared with another taxpayer of the batch: a reason specific to this taxpayer must be set forth."
-subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
+subject_findings contains [i, lib.finding(rego.metadata.rule())] if {
 	_applies
 	some i, t in lib.taxpayers
 	lib.boilerplate_reason(t)
@@ -212,7 +212,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   outcome: ALLOW_WITH_REDACTION
 #   citation: §6103(i)(2)(A), (b)(3)
 #   message: Taxpayer return information cannot be disclosed under (i)(2).
-subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
+subject_findings contains [i, lib.finding(rego.metadata.rule())] if {
 	_applies
 	count(lib.requested_fields & _tri_fields) > 0
 	some i, _ in lib.taxpayers
@@ -225,7 +225,7 @@ subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   outcome: ALLOW_WITH_REDACTION
 #   citation: §6103(i)(2)(C) permits identity; gateway policy
 #   message: "Withheld: outside address-lookup scope (minimum necessary)."
-subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
+subject_findings contains [i, lib.finding(rego.metadata.rule())] if {
 	_applies
 	count(lib.requested_fields & _policy_fields) > 0
 	some i, _ in lib.taxpayers
@@ -241,11 +241,18 @@ subject_findings[i] contains lib.finding(rego.metadata.rule()) if {
 #   outcome: ALLOW
 #   citation: §6103(i)(2); Centro (D.C. Cir. 2026)
 #   message: Disclosed under §6103(i)(2).
-basis_satisfied[i] contains lib.finding(rego.metadata.rule()) if {
+basis_satisfied contains [i, lib.finding(rego.metadata.rule())] if {
 	_applies
 	not lib.any_deny(request_findings)
 	some i, _ in lib.taxpayers
-	not lib.any_deny({f | some f in subject_findings[i]})
+	not i in denied_subjects
+}
+
+# METADATA
+# title: Subjects with a denying 6103-I2 finding of their own (no 6103-I2-OK for them)
+denied_subjects contains i if {
+	some [i, f] in subject_findings
+	f.outcome == "DENY"
 }
 
 # METADATA

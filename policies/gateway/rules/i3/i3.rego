@@ -27,7 +27,7 @@ request_findings contains _emergency
 
 # METADATA
 # title: The (i)(3)(B) basis is satisfied, pending the duty officer
-basis_satisfied[i] contains _emergency if {
+basis_satisfied contains [i, _emergency] if {
 	some i, _ in lib.taxpayers
 }
 

@@ -56,14 +56,14 @@ _solely_locating if {
 #   outcome: ALLOW
 #   citation: §6103(i)(5)(A)–(B)
 #   message: Disclosed to locate Federal felony fugitive under (i)(5) order.
-basis_satisfied[i] contains lib.finding(rego.metadata.rule()) if {
+basis_satisfied contains [i, lib.finding(rego.metadata.rule())] if {
 	_applies
 	lib.court_order.order_type == "EX_PARTE_6103_I_5"
 	_felony_warrant
 	lib.purpose.category == "FUGITIVE_LOCATION"
 	not lib.any_deny(i1.request_findings)
 	some i, _ in lib.taxpayers
-	not lib.any_deny({f | some f in i1.subject_findings[i]})
+	not i in i1.denied_subjects
 }
 
 # METADATA

@@ -15,7 +15,7 @@ request_findings contains _terrorism_request
 
 # METADATA
 # title: The (i)(7)(A) basis is satisfied, pending senior review
-basis_satisfied[i] contains _terrorism_request if {
+basis_satisfied contains [i, _terrorism_request] if {
 	some i, _ in lib.taxpayers
 }
 

@@ -12,7 +12,7 @@ import data.gateway.lib
 
 # METADATA
 # title: Identity findings of each subject
-subject_record_findings[i] contains _identity_finding(t) if {
+subject_record_findings contains [i, _identity_finding(t)] if {
 	some i, t in lib.taxpayers
 }
 

@@ -48,7 +48,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   outcome: ALLOW
 #   citation: §6103(m)(2)(A)
 #   message: Mailing address disclosed to locate taxpayer for Federal claim collection.
-basis_satisfied[i] contains lib.finding(rego.metadata.rule()) if {
+basis_satisfied contains [i, lib.finding(rego.metadata.rule())] if {
 	lib.basis == "6103_m_2"
 	input.written_request == true
 	_purpose_ok
@@ -63,7 +63,7 @@ basis_satisfied[i] contains lib.finding(rego.metadata.rule()) if {
 #   outcome: ALLOW
 #   citation: §6103(m)(4)(A)
 #   message: Mailing address disclosed to Dept. of Education for loan/overpayment collection.
-basis_satisfied[i] contains lib.finding(rego.metadata.rule()) if {
+basis_satisfied contains [i, lib.finding(rego.metadata.rule())] if {
 	lib.basis == "6103_m_4"
 	lib.signer.role in data.registry.roles.signers_m4
 	_purpose_ok
@@ -77,7 +77,7 @@ basis_satisfied[i] contains lib.finding(rego.metadata.rule()) if {
 #   outcome: ALLOW
 #   citation: §6103(m)(7)
 #   message: Mailing address disclosed to SSA to mail account statement.
-basis_satisfied[i] contains lib.finding(rego.metadata.rule()) if {
+basis_satisfied contains [i, lib.finding(rego.metadata.rule())] if {
 	lib.basis == "6103_m_7"
 	lib.signer.role in data.registry.roles.signers_m7
 	_purpose_ok

@@ -31,7 +31,7 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   outcome: ALLOW
 #   citation: §6103(d)(1)
 #   message: Disclosed to State tax agency for State tax administration.
-basis_satisfied[i] contains lib.finding(rego.metadata.rule()) if {
+basis_satisfied contains [i, lib.finding(rego.metadata.rule())] if {
 	lib.basis == "6103_d"
 	lib.department == "STATE_TAX"
 	lib.signer.role in data.registry.roles.signers_d
