@@ -40,6 +40,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from history import _write_history
@@ -382,10 +384,10 @@ def _measure(args: argparse.Namespace, result: dict[str, Any]) -> None:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with (
-        tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp,
-        Progress(*columns, console=console) as progress,
-    ):
+    # Kept when the run fails: the gateway's own log (serve.stderr in each home) says why.
+    tmp = tempfile.mkdtemp(prefix="gateway-bench-")
+    result["work_dir"] = tmp
+    with Progress(*columns, console=console) as progress:
         ph = Phases(progress)
         result["phase_seconds"] = ph.seconds
         _main_gateway(args, Path(tmp), ph, result)
@@ -400,6 +402,8 @@ def _measure(args: argparse.Namespace, result: dict[str, Any]) -> None:
         result["taxpayers"] = {"points": points}
         if args.bulk:
             result["bulk"] = _bulk(args, Path(tmp), ph)
+    shutil.rmtree(tmp)
+    del result["work_dir"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -411,14 +415,17 @@ def main(argv: list[str] | None = None) -> None:
     result: dict[str, Any] = {"machine": machine.describe(), "workers": args.workers}
     try:
         _measure(args, result)
-    except BenchFailedError as exc:
+    except (BenchFailedError, httpx.HTTPError) as exc:
         # What was measured before the failure is kept, beside (not over) the last good run.
-        result["error"] = str(exc)
+        result["error"] = f"{type(exc).__name__}: {exc}"
         result["machine"]["load_average_after"] = machine.load_average()
         failed = args.out.with_name(args.out.stem + "-failed.json")
         failed.parent.mkdir(parents=True, exist_ok=True)
         failed.write_text(json.dumps(result, indent=1) + "\n")
-        console.print(f"[bold red]benchmark failed:[/] {exc}\n(partial figures in {failed})")
+        console.print(
+            f"[bold red]benchmark failed:[/] {exc}\n(partial figures in {failed}; "
+            f"the gateway's log under {result['work_dir']})"
+        )
         raise SystemExit(1) from None
     result["machine"]["load_average_after"] = machine.load_average()
     result["wall_s"] = round(time.perf_counter() - started, 1)
