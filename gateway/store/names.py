@@ -31,6 +31,7 @@ and favours agreement at the start, where spelling of names is most stable.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 from rapidfuzz.distance import JaroWinkler
@@ -115,3 +116,27 @@ def name_score(
     initial_b = normalize_part(middle_b)[:1]
     factor = MIDDLE_INITIAL_MISMATCH if initial_a and initial_b and initial_a != initial_b else 1.0
     return first * last * factor
+
+
+def best_score(
+    first: str | None,
+    middle: str | None,
+    last: str | None,
+    candidates: Iterable[tuple[str, str, str]],
+) -> float:
+    """The highest :func:`name_score` of a supplied name against already normalised names.
+
+    ``candidates`` are (first, middle initial, last) as :func:`normalize_part`
+    leaves them (``""`` for no middle initial), as ``taxpayer_name`` stores them.
+    The supplied name is normalised once, not once per candidate: a common
+    surname brings a hundred first names to score. 0.0 for no candidates.
+    """
+    first_a, last_a = normalize_part(first), normalize_part(last)
+    initial_a = normalize_part(middle)[:1]
+    best = 0.0
+    for first_b, initial_b, last_b in candidates:
+        score = _similarity(first_a, first_b) * _similarity(last_a, last_b)
+        if initial_a and initial_b and initial_a != initial_b:
+            score *= MIDDLE_INITIAL_MISMATCH
+        best = max(best, score)
+    return best

@@ -89,7 +89,7 @@ from sqlmodel import Session
 from gateway.domain import normalize_tin
 from gateway.store.db import datastore_errors
 from gateway.store.models import ADDRESS, TAXPAYER, TAXPAYER_NAME
-from gateway.store.names import name_key, name_score, normalize_part
+from gateway.store.names import best_score, name_key, name_score, normalize_part
 
 MatchMethod = Literal["TIN_NAME", "NAME_DOB_ADDRESS", "NAME_ONLY"]
 
@@ -227,6 +227,11 @@ _PLACEHOLDER = _Candidate(
     tax_investigation_impairment=False,
 )
 """What a supplied name is scored against when the search found nobody (never a fact)."""
+_PLACEHOLDER_NAME = (
+    normalize_part(_PLACEHOLDER.first_name),
+    "",
+    normalize_part(_PLACEHOLDER.last_name),
+)
 
 
 # -- the statements (built once; SQLAlchemy caches their compiled form) ---------------------
@@ -485,11 +490,14 @@ class _NameGroup:
     tax_investigation_impairment: bool
     taxpayer_id: int
 
-    def best_middle(self, supplied: str | None) -> str | None:
-        """The middle initial among the group's that scores best against ``supplied``."""
-        initial = normalize_part(supplied)[:1]
+    def best_middle(self, initial: str) -> str:
+        """The group's middle initial that scores best against the supplied ``initial``.
+
+        ``""`` (none) when one of its records has none: a missing initial never
+        costs anything.
+        """
         if self.without_middle or not self.middle_initials:
-            return None
+            return ""
         if initial and initial in self.middle_initials:
             return initial
         return self.middle_initials[0]
@@ -575,12 +583,13 @@ def _name_match(query: SubjectQuery, groups: list[_NameGroup]) -> MatchFacts:
     )
     # One score per normalised first name, with the group's best middle initial:
     # the best any of its records would score (their surnames normalise alike).
+    initial = normalize_part(query.middle)[:1]
     names = (
-        [(g.first_key, g.best_middle(query.middle), g.last_key) for g in groups]
+        [(g.first_key, g.best_middle(initial), g.last_key) for g in groups]
         if groups
-        else [(_PLACEHOLDER.first_name, _PLACEHOLDER.middle_name, _PLACEHOLDER.last_name)]
+        else [_PLACEHOLDER_NAME]
     )
-    best = max(name_score(query.first, query.middle, query.last, *name) for name in names)
+    best = best_score(query.first, query.middle, query.last, names)
     if not groups:
         return MatchFacts(
             candidates=0, name_score=0.0, tin_match=None, dob_match=None, method=method

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.store.names import MIDDLE_INITIAL_MISMATCH, name_key, name_score, normalize_part
+from gateway.store.names import (
+    MIDDLE_INITIAL_MISMATCH,
+    best_score,
+    name_key,
+    name_score,
+    normalize_part,
+)
 
 NAME_SCORE_PASS = 0.95  # POLICY_MODEL.md §3.4
 NAME_SCORE_FLOOR = 0.85
@@ -99,3 +105,25 @@ def test_a_name_compared_with_itself_scores_one(
     first: str | None, middle: str | None, last: str | None
 ) -> None:
     assert name_score(first, middle, last, first, middle, last) == 1.0
+
+
+@given(
+    names,
+    names,
+    names,
+    st.lists(st.tuples(st.text(max_size=12), names, st.text(max_size=12)), max_size=6),
+)
+def test_best_score_is_the_highest_name_score_against_normalised_candidates(
+    first: str | None,
+    middle: str | None,
+    last: str | None,
+    candidates: list[tuple[str, str | None, str]],
+) -> None:
+    """What ``taxpayer_name`` stores (normalised parts) scores as the records themselves would."""
+    normalised = [
+        (normalize_part(f), normalize_part(m)[:1], normalize_part(la)) for f, m, la in candidates
+    ]
+    expected = max(
+        (name_score(first, middle, last, f, m, la) for f, m, la in candidates), default=0.0
+    )
+    assert best_score(first, middle, last, normalised) == expected
