@@ -21,6 +21,13 @@ What this module guarantees:
   again without new leaves returns the latest one (so "on demand" is cheap).
 * :class:`CheckpointPublisher` is a daemon thread that publishes at least once
   per interval while there are leaves no checkpoint covers.
+* **Several replicas.** Every replica runs a publisher; there is no elected
+  signer. The lock is held for one publish transaction, which checks
+  consistency with whatever the previous holder stored before signing, so
+  the replicas sign one sequence of consistent checkpoints in turn, and when
+  one dies the next tick of any other signs (fail-over within an interval).
+  The price: under steady traffic, up to one checkpoint per replica per
+  interval. Why no lease: :mod:`gateway.audit.log`.
 """
 
 from __future__ import annotations
@@ -51,7 +58,7 @@ from gateway.audit.signer import NoteSigner, NoteVerifier
 from gateway.audit.tables import LOG_CHECKPOINT, LOG_ENTRY
 from gateway.clock import Clock
 from gateway.db import write_transaction
-from gateway.errors import AuditLogUnavailableError
+from gateway.errors import AuditLogUnavailableError, GatewayError
 
 __all__ = [
     "CHECKPOINT_LOCK_KEY",
@@ -69,6 +76,10 @@ log = structlog.get_logger(__name__)
 
 class CheckpointKeyError(AuditVerificationError):
     """This process's checkpoint key is not the key the log's key records put in force."""
+
+
+class _KeyRecordedMeanwhileError(GatewayError):
+    """The log's first key was recorded between the check and the append (another replica)."""
 
 
 @dataclass(frozen=True)
@@ -165,17 +176,28 @@ class Checkpointer:
         except SQLAlchemyError as exc:
             raise AuditLogUnavailableError("the log's checkpoint key cannot be checked") from exc
         mine = self._signer.verifier
-        return self._log.append(
-            "key_rotation",
-            key_rotation_record(
+
+        def only_the_first(conn: Connection, index: int) -> None:
+            # Checked again under the log's lock: replicas starting together on an
+            # empty log all pass the check above, and only one may name the first key.
+            if _latest(conn) is not None or _key_records(conn, 0, index):
+                raise _KeyRecordedMeanwhileError("another replica recorded the log's first key")
+
+        try:
+            return self._log.append(
+                "key_rotation",
+                key_rotation_record(
+                    at=at,
+                    key_role="checkpoint",
+                    new_key_id=mine.key_id.hex(),
+                    old_key_id=None,
+                    verifier_key=mine.verifier_key_text(),
+                ),
                 at=at,
-                key_role="checkpoint",
-                new_key_id=mine.key_id.hex(),
-                old_key_id=None,
-                verifier_key=mine.verifier_key_text(),
-            ),
-            at=at,
-        )
+                companion=only_the_first,
+            )
+        except _KeyRecordedMeanwhileError:
+            return self.record_key_if_new(at)  # now only checks that this key is in force
 
     def key_records(self) -> list[KeyRecord]:
         """Every checkpoint key record of the log, in order (reads the whole log's index)."""

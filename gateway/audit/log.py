@@ -42,6 +42,19 @@ What this module guarantees, on SQLite and PostgreSQL alike:
   whole batch at once, so a failing leaf writer fails the whole batch closed:
   nothing of it is durable and every caller in it gets
   :class:`~gateway.errors.AuditLogUnavailableError`.
+* **Many replicas, one log, no leader.** Every process appends its own
+  decisions; one transaction at a time, across every host, holds the log's
+  write lock, and the lock lives exactly as long as that transaction. A
+  process that dies closes its connection and PostgreSQL rolls its batch back
+  (leaves, nodes and companions together) and releases the lock at once; one
+  that freezes with its connection open is cut off by the server after
+  ``idle_in_transaction_session_timeout`` (:mod:`gateway.db`). No lease is
+  needed, and a lease would be weaker: the right to write and the writes are
+  one transaction, so a holder cut off while paused has lost its writes with
+  its lock and its commit fails (no index is disclosed), where a lease's
+  holder waking after expiry would need a fencing check inside every write,
+  which is this lock again. ``tests/e2e/test_many_hosts.py`` runs four
+  gateways on one log and kills one with -9 midway.
 * The three log tables reject UPDATE and DELETE (and TRUNCATE on PostgreSQL)
   by triggers that only the migrations create.
 

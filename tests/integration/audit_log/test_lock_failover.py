@@ -1,4 +1,4 @@
-"""Fail-over of the log's lock on PostgreSQL when its holder stops without closing its connection.
+"""Several replicas on one log: the lock's fail-over, the isolation level, the first key record.
 
 A killed process closes its sockets and the server rolls its transaction back
 at once (tests/e2e/test_many_hosts.py kills one with -9). A frozen process, a
@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 
 import pytest
 from sqlalchemy import insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.audit.log import DecisionLog, lock_for_append
+from gateway.audit.checkpoints import Checkpointer
+from gateway.audit.log import Companion, DecisionLog, lock_for_append
 from gateway.audit.tables import LOG_ENTRY
 from gateway.db import PoolOptions, make_engine, migrate
-from tests.integration.audit_log.conftest import at, fill, leaf
+from tests.integration.audit_log.conftest import at, fill, fixed_signer, leaf
 
 TIMEOUT = 1.0
 
@@ -83,3 +86,27 @@ def test_the_gateways_transactions_read_committed_whatever_the_server_default(
         assert level == "read committed"
     finally:
         engine.dispose()
+
+
+class _RacedLog(DecisionLog):
+    """A log on which another replica records the first key just before this one appends."""
+
+    def __init__(self, engine: Engine, other: Checkpointer) -> None:
+        super().__init__(engine)
+        self._other = other
+
+    def append(
+        self, kind: str, body: bytes, *, at: datetime, companion: Companion | None = None
+    ) -> int:
+        if kind == "key_rotation":
+            assert self._other.record_key_if_new(at) == 0
+        return super().append(kind, body, at=at, companion=companion)
+
+
+def test_replicas_starting_together_record_the_first_key_once(engine: Engine) -> None:
+    other = Checkpointer(DecisionLog(engine), fixed_signer())
+    mine = Checkpointer(_RacedLog(engine, other), fixed_signer())
+    # Both found the log empty; the other appended first: this one records nothing.
+    assert mine.record_key_if_new(at(1)) is None
+    assert [e.kind for e in mine.log.entries(0, 10)] == ["key_rotation"]
+    mine.publish(at(2))
