@@ -9,8 +9,9 @@ staff member is still active at every request.
 Why each rule:
 
 * **Sign-in takes a bearer token** verified exactly as the API verifies it
-  (:class:`~gateway.auth.tokens.TokenVerifier`); the session is kept on the server
-  and the cookie holds only its random id (:mod:`gateway.web.sessions`).
+  (:class:`~gateway.auth.tokens.TokenVerifier`); the session is kept in the
+  database, so whichever worker process answers finds it, and the cookie holds
+  only its random id (:mod:`gateway.web.sessions`).
 * **Cookies are HttpOnly, SameSite=Strict, scoped to the area's path**, and Secure
   outside development: one area's session is never sent to the other.
 * **Every POST carries a CSRF token** (the session's, or for sign-in a pre-session
@@ -57,14 +58,14 @@ class SignInRequiredError(Exception):
 class AreaState:
     """What an area keeps for the life of the app (``app.state.<area.state_attr>``)."""
 
-    sessions: SessionStore
+    session_lifetime: timedelta
     renderer: Renderer
     secure_cookies: bool
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AreaState:
         return cls(
-            sessions=SessionStore(timedelta(minutes=settings.audit_session_minutes)),
+            session_lifetime=timedelta(minutes=settings.audit_session_minutes),
             renderer=Renderer(),
             secure_cookies=settings.environment != "development",
         )
@@ -108,17 +109,28 @@ class PageArea:
         state: AreaState = getattr(request.app.state, self.state_attr)
         return state
 
+    @property
+    def name(self) -> str:
+        """The area's name in the session table (``audit``, ``review``)."""
+        return self.prefix.strip("/")
+
+    def sessions(self, request: Request) -> SessionStore:
+        """This area's sessions, in the database the app's services use."""
+        return SessionStore(
+            services(request).engine, self.name, self.state(request).session_lifetime
+        )
+
     def session_or_none(self, request: Request) -> AuditSession | None:
         svc = getattr(request.app.state, "services", None)
         if svc is None:
             return None
-        state = self.state(request)
+        sessions = self.sessions(request)
         cookie = request.cookies.get(self.session_cookie)
-        session = state.sessions.get(cookie, svc.clock.now())
+        session = sessions.get(cookie, svc.clock.now())
         if session is None:
             return None
         if self.still_allowed is not None and not self.still_allowed(svc, session):
-            state.sessions.end(cookie)
+            sessions.end(cookie)
             return None
         return session
 
@@ -250,7 +262,7 @@ class PageArea:
             page_title="Sign in",
             signin_csrf=nonce,
             message=message,
-            minutes=int(state.sessions.lifetime.total_seconds() // 60),
+            minutes=int(state.session_lifetime.total_seconds() // 60),
         )
         self._set_cookie(response, request, self.signin_cookie, nonce, SIGNIN_COOKIE_SECONDS)
         return response
@@ -274,7 +286,7 @@ class PageArea:
         async def sign_out(request: Request) -> Response:
             session = self.require_session(request)
             await self.checked_form(request, session)
-            self.state(request).sessions.end(request.cookies.get(self.session_cookie))
+            self.sessions(request).end(request.cookies.get(self.session_cookie))
             log.info(f"{self.event}.signed_out", staff=session.subject)
             response = RedirectResponse(self.sign_in_url, status_code=303, headers=PAGE_HEADERS)
             self._delete_cookie(response, request, self.session_cookie)
@@ -302,9 +314,7 @@ class PageArea:
                 status=403,
                 message=f"Not signed in: these pages are for {self.audience} only.",
             )
-        session_id, session = self.state(request).sessions.create(
-            principal.subject, principal.role, now
-        )
+        session_id, session = self.sessions(request).create(principal.subject, principal.role, now)
         log.info(f"{self.event}.signed_in", staff=principal.subject)
         response = RedirectResponse(f"{self.prefix}/", status_code=303, headers=PAGE_HEADERS)
         lifetime = int((session.expires_at - now).total_seconds())
