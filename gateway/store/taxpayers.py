@@ -71,7 +71,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -472,17 +472,18 @@ def _score(query: SubjectQuery, record: _Candidate) -> float:
     )
 
 
-@dataclass(frozen=True)
-class _NameGroup:
+class _NameGroup(NamedTuple):
     """The candidates sharing one normalised first name (and the surname searched).
 
     ``middle_initials`` are theirs, sorted; ``without_middle`` when one of them
     has none; ``taxpayer_id`` is the smallest, the record's own when ``records``
     is 1 (the only case in which it is used); the flags are the OR over them.
+    A named tuple in the order of a ``taxpayer_name`` row, made straight from
+    it: a common surname brings a hundred of them per subject.
     """
 
-    first_key: str
     last_key: str
+    first_key: str
     records: int
     middle_initials: str
     without_middle: bool
@@ -520,19 +521,8 @@ def _name_groups(
     if only:
         found: dict[str, list[_NameGroup]] = {}
         for row in conn.execute(_BY_NAME, {"keys": _padded([keys[i] for i in only])}):
-            key, first_key, n, initials, without, informant, impairment, taxpayer_id = row
-            found.setdefault(key, []).append(
-                _NameGroup(
-                    first_key,
-                    key,
-                    int(n),
-                    initials,
-                    bool(without),
-                    bool(informant),
-                    bool(impairment),
-                    taxpayer_id,
-                )
-            )
+            group = _NameGroup._make(row)
+            found.setdefault(group.last_key, []).append(group)
         for i in only:
             groups[i] = found.get(keys[i], []) if keys[i] else []
     if born:
