@@ -27,6 +27,7 @@ from tests.integration.audit_log.conftest import at, fill, fixed_signer, leaf
 TIMEOUT = 1.0
 
 
+@pytest.mark.postgres
 def test_a_frozen_holder_of_the_log_lock_is_cut_off_and_its_leaf_never_lands(
     postgres_url: str,
 ) -> None:
@@ -67,6 +68,7 @@ def test_a_frozen_holder_of_the_log_lock_is_cut_off_and_its_leaf_never_lands(
         engine.dispose()
 
 
+@pytest.mark.postgres
 def test_the_gateways_transactions_read_committed_whatever_the_server_default(
     postgres_url: str,
 ) -> None:
