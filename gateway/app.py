@@ -11,6 +11,7 @@ stops all of it on shutdown.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -25,6 +26,7 @@ from gateway.api import metrics as metrics_api
 from gateway.api.middleware import RequestLogMiddleware
 from gateway.api.openapi import DOCS_ASSETS_URL, SWAGGER_UI_PARAMETERS, install_openapi
 from gateway.api.problems import install_problem_handlers
+from gateway.api.server import die_with_supervisor
 from gateway.api.wire import WireHygieneMiddleware
 from gateway.audit.provisioning import check_production_keys
 from gateway.logging import configure_logging
@@ -39,8 +41,12 @@ log = structlog.get_logger(__name__)
 
 def app_from_environment() -> FastAPI:
     """The app of one worker of ``gateway serve --workers N``: uvicorn imports and calls this
-    in each worker process, which reads the same ``GATEWAY_*`` variables as the supervisor."""
-    return create_app(Settings())
+    in each worker process, which reads the same ``GATEWAY_*`` variables as the supervisor
+    (and ``GATEWAY_WORKER_DIR``, named after the supervisor's pid)."""
+    settings = Settings()
+    if settings.worker_dir is not None and settings.worker_dir.name.isdigit():
+        die_with_supervisor(int(settings.worker_dir.name))
+    return create_app(settings)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -66,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
             policies.watch(settings.policy_reload_interval_seconds)
             services.checkpoint_publisher.start()
             services.token_sweeper.start()
+            metrics.WORKER_STARTED.set(time.time())
             yield
         finally:
             if settings.worker_dir is not None:

@@ -89,7 +89,11 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[
         int | None,
-        typer.Option(min=1, max=64, help="Worker processes (default: the number of CPU cores)."),
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes (default: GATEWAY_WORKERS, else the number of CPU cores).",
+        ),
     ] = None,
 ) -> None:
     """Run the gateway (and, unless GATEWAY_OPA_URL is set, a local OPA beside each worker)."""
@@ -97,7 +101,7 @@ def serve(
     from gateway.app import create_app
 
     settings = Settings()
-    count = workers if workers is not None else (os.cpu_count() or 1)
+    count = workers or settings.workers or os.cpu_count() or 1
     scheme = "https" if settings.tls_cert_file else "http"
     if count == 1:
         app_ = create_app(settings)

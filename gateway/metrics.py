@@ -18,8 +18,9 @@ in files of a folder the supervisor empties at start (prometheus-client's
 multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR``), and a scrape, whichever worker
 answers it, merges them: counters and histograms are the sum over all workers,
 dead ones included, so a total never drops when a worker is replaced.
-``gateway_worker_http_requests`` is the one per-process series (a ``pid`` label,
-live workers only): how the kernel spreads connections over the workers.
+``gateway_worker_http_requests`` and ``gateway_worker_started_seconds`` are the
+per-process series (a ``pid`` label, live workers only): how the kernel spreads
+connections over the workers, and which workers serve (and since when).
 
 No label carries personal data: labels are agency ids, outcomes, rule ids,
 route templates, methods, status codes and fixed failure texts. Never a TIN, a
@@ -133,6 +134,13 @@ HTTP_SECONDS = Histogram(
 WORKER_REQUESTS = Gauge(
     "gateway_worker_http_requests",
     "HTTP requests answered by this worker process (a pid label when several serve).",
+    multiprocess_mode="liveall",
+    registry=REGISTRY,
+)
+WORKER_STARTED = Gauge(
+    "gateway_worker_started_seconds",
+    "When this worker process began to serve (Unix time; 0 while it starts; a pid label"
+    " when several serve).",
     multiprocess_mode="liveall",
     registry=REGISTRY,
 )

@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     """Mutual TLS: ``required`` refuses a TLS handshake without a client certificate
     from ``tls_client_ca_file``; ``optional`` asks for one. Either way an agency whose
     registry entry names a certificate is refused unless the connection presented it."""
+    workers: int | None = Field(default=None, ge=1, le=64)
+    """Worker processes of ``gateway serve`` (its ``--workers`` flag wins); default: the
+    number of CPU cores. The HTTP limits above apply to each worker."""
     worker_dir: Path | None = None
     """Set by ``gateway serve --workers N`` (N > 1) for its worker processes, never by an
     operator: the folder they share for one run (merged metrics, policy events recorded

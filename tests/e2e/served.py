@@ -32,6 +32,9 @@ def gateway_env(home: Path) -> dict[str, str]:
         # Generous: these tests are about decisions, not latency, and the machine is
         # shared; the deadline itself is tested in tests/integration/test_fail_closed.py.
         GATEWAY_OPA_TIMEOUT_SECONDS="10",
+        # One process, as these tests were written for (one OPA child, connection caps
+        # of one server); several workers are tested in test_workers.py.
+        GATEWAY_WORKERS="1",
     )
     for var in ("GATEWAY_DATABASE_URL", "GATEWAY_OPA_URL", "GATEWAY_PINNED_CLOCK"):
         env.pop(var, None)
