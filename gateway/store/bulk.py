@@ -31,7 +31,7 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from gateway.store.models import ADDRESS, TAX_RETURN, TAXPAYER, TAXPAYER_NAME
-from gateway.store.names import normalize_part
+from gateway.store.names import first_name_entries
 
 TAXPAYER_COLUMNS = (
     "id",
@@ -69,13 +69,11 @@ RETURN_COLUMNS = (
 
 TAXPAYER_NAME_COLUMNS = (
     "name_key",
-    "first_key",
     "records",
-    "middle_initials",
-    "without_middle",
     "confidential_informant",
     "tax_investigation_impairment",
     "taxpayer_id",
+    "first_names",
 )
 
 Row = tuple[Any, ...]
@@ -221,34 +219,21 @@ def refresh_taxpayer_names(conn: Connection, name_keys: Collection[str] | None =
 
 
 def _insert_names(conn: Connection, records: Any) -> None:
-    # (name_key, first_key) -> [records, initials, without_middle, informant, impairment, min id]
-    names: dict[tuple[str, str], list[Any]] = {}
+    # name_key -> [records, informant, impairment, smallest id, [(first, middle), ...]]
+    surnames: dict[str, list[Any]] = {}
     for key, first, middle, informant, impairment, taxpayer_id in records:
-        initial = normalize_part(middle)[:1]
-        entry = names.get((key, normalize_part(first)))
+        entry = surnames.get(key)
         if entry is None:
-            names[(key, normalize_part(first))] = [
-                1,
-                {initial} - {""},
-                not initial,
-                bool(informant),
-                bool(impairment),
-                taxpayer_id,
-            ]
+            surnames[key] = [1, bool(informant), bool(impairment), taxpayer_id, [(first, middle)]]
             continue
         entry[0] += 1
-        if initial:
-            entry[1].add(initial)
-        else:
-            entry[2] = True
-        entry[3] = entry[3] or bool(informant)
-        entry[4] = entry[4] or bool(impairment)
-        entry[5] = min(entry[5], taxpayer_id)
+        entry[1] = entry[1] or bool(informant)
+        entry[2] = entry[2] or bool(impairment)
+        entry[3] = min(entry[3], taxpayer_id)
+        entry[4].append((first, middle))
     rows = [
-        (key, first, n, "".join(sorted(initials)), without, informant, impairment, taxpayer_id)
-        for (key, first), (n, initials, without, informant, impairment, taxpayer_id) in (
-            names.items()
-        )
+        (key, n, informant, impairment, taxpayer_id, first_name_entries(names))
+        for key, (n, informant, impairment, taxpayer_id, names) in surnames.items()
     ]
     for start in range(0, len(rows), 50_000):
         _insert(conn, TAXPAYER_NAME, TAXPAYER_NAME_COLUMNS, rows[start : start + 50_000])

@@ -315,31 +315,29 @@ REVIEW_FIRST_APPROVAL = _table("review_first_approval")
 
 
 class TaxpayerName(SQLModel, table=True):
-    """One normalised first name within one surname: what a name-only search reads and scores.
+    """One surname (``name_key``) and what a name-only search needs of its records, in one row.
 
     Derived from ``taxpayer`` by :func:`gateway.store.bulk.refresh_taxpayer_names`,
     which every writer of taxpayers calls in its own transaction (seed, import).
-    A common surname at a million taxpayers is thousands of records but at most
-    as many rows here as there are distinct first names, so the search reads a
-    bounded range of the primary key whatever the population (issue 11 item 2).
-    Each row holds what the match facts need of its records: how many, the OR
-    of their flags, the middle initials they carry (``middle_initials``, sorted,
-    distinct; ``without_middle`` when one of them has none) and the smallest
-    ``taxpayer_id``, which is the record's own when ``records`` is 1.
+    A common surname at a million taxpayers is thousands of records; the search
+    reads this one row instead (issue 11 item 2): how many records, the OR of
+    their flags, the smallest ``taxpayer_id`` (the record's own when
+    ``records`` is 1) and ``first_names``, the distinct normalised first names
+    with their middle initials (:func:`gateway.store.names.first_name_entries`),
+    which is what scoring the supplied name needs. Its length is bounded by the
+    distinct first names of a surname, not by how many people carry it.
     """
 
     __tablename__ = "taxpayer_name"
-    # SQLite: rows stored in primary-key order, so one surname's rows are one range read
+    # SQLite: the row stored in the primary key's b-tree, one seek
     __table_args__ = {"sqlite_with_rowid": False}
 
     name_key: str = Field(primary_key=True)
-    first_key: str = Field(primary_key=True)
     records: int
-    middle_initials: str
-    without_middle: bool
     confidential_informant: bool
     tax_investigation_impairment: bool
     taxpayer_id: int
+    first_names: str = Field(sa_column=Column(Text, nullable=False))
 
 
 TAXPAYER_NAME = _table("taxpayer_name")

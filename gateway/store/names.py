@@ -118,25 +118,43 @@ def name_score(
     return first * last * factor
 
 
-def best_score(
-    first: str | None,
-    middle: str | None,
-    last: str | None,
-    candidates: Iterable[tuple[str, str, str]],
-) -> float:
-    """The highest :func:`name_score` of a supplied name against already normalised names.
+def first_name_entries(names: Iterable[tuple[str | None, str | None]]) -> str:
+    """(first, middle) names of one surname's records, packed as ``taxpayer_name`` stores them.
 
-    ``candidates`` are (first, middle initial, last) as :func:`normalize_part`
-    leaves them (``""`` for no middle initial), as ``taxpayer_name`` stores them.
-    The supplied name is normalised once, not once per candidate: a common
-    surname brings a hundred first names to score. 0.0 for no candidates.
+    One entry per normalised first name, ``first:initials``, entries sorted and
+    joined by spaces; ``initials`` are the distinct normalised middle initials
+    of the records with that first name, sorted, with ``-`` for "one of them
+    has none". Normalised parts are letters and digits only, so neither
+    separator can occur inside one. Everything :func:`packed_best_score` needs,
+    and no more: a surname's records in one short string.
     """
-    first_a, last_a = normalize_part(first), normalize_part(last)
+    initials: dict[str, set[str]] = {}
+    for first, middle in names:
+        initials.setdefault(normalize_part(first), set()).add(normalize_part(middle)[:1] or "-")
+    return " ".join(f"{first}:{''.join(sorted(initials[first]))}" for first in sorted(initials))
+
+
+def packed_best_score(
+    first: str | None, middle: str | None, last: str | None, last_key: str, entries: str
+) -> float:
+    """The highest :func:`name_score` of a supplied name against one surname's packed records.
+
+    ``entries`` come from :func:`first_name_entries`, ``last_key`` is the
+    records' :func:`name_key`. Equal to the highest ``name_score`` against the
+    records themselves (a property test checks it): a middle initial costs
+    :data:`MIDDLE_INITIAL_MISMATCH` only when every record with that first name
+    has one and none is the supplied one. The supplied name is normalised once,
+    not once per candidate: a common surname brings a hundred first names.
+    0.0 for no entries.
+    """
+    first_a = normalize_part(first)
+    last_sim = _similarity(normalize_part(last), last_key)
     initial_a = normalize_part(middle)[:1]
     best = 0.0
-    for first_b, initial_b, last_b in candidates:
-        score = _similarity(first_a, first_b) * _similarity(last_a, last_b)
-        if initial_a and initial_b and initial_a != initial_b:
+    for entry in entries.split(" ") if entries else ():
+        first_b, _, initials = entry.partition(":")
+        score = _similarity(first_a, first_b) * last_sim
+        if initial_a and "-" not in initials and initial_a not in initials:
             score *= MIDDLE_INITIAL_MISMATCH
         best = max(best, score)
     return best

@@ -68,7 +68,7 @@ recently recorded) wins.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, NamedTuple, TypeVar
@@ -89,7 +89,7 @@ from sqlmodel import Session
 from gateway.domain import normalize_tin
 from gateway.store.db import datastore_errors
 from gateway.store.models import ADDRESS, TAXPAYER, TAXPAYER_NAME
-from gateway.store.names import best_score, name_key, name_score, normalize_part
+from gateway.store.names import first_name_entries, name_key, name_score, packed_best_score
 
 MatchMethod = Literal["TIN_NAME", "NAME_DOB_ADDRESS", "NAME_ONLY"]
 
@@ -227,11 +227,6 @@ _PLACEHOLDER = _Candidate(
     tax_investigation_impairment=False,
 )
 """What a supplied name is scored against when the search found nobody (never a fact)."""
-_PLACEHOLDER_NAME = (
-    normalize_part(_PLACEHOLDER.first_name),
-    "",
-    normalize_part(_PLACEHOLDER.last_name),
-)
 
 
 # -- the statements (built once; SQLAlchemy caches their compiled form) ---------------------
@@ -291,13 +286,11 @@ def _by_name_and_birth(pairs: list[tuple[str, date]]) -> Any:
 
 _BY_NAME = select(
     TAXPAYER_NAME.c.name_key,
-    TAXPAYER_NAME.c.first_key,
     TAXPAYER_NAME.c.records,
-    TAXPAYER_NAME.c.middle_initials,
-    TAXPAYER_NAME.c.without_middle,
     TAXPAYER_NAME.c.confidential_informant,
     TAXPAYER_NAME.c.tax_investigation_impairment,
     TAXPAYER_NAME.c.taxpayer_id,
+    TAXPAYER_NAME.c.first_names,
 ).where(TAXPAYER_NAME.c.name_key.in_(bindparam("keys", expanding=True)))
 
 K = TypeVar("K")
@@ -426,8 +419,8 @@ def _resolve_chunk(conn: Connection, chunk: Sequence[SubjectQuery]) -> list[Subj
                 ),
             )
     if by_name:
-        groups = _name_groups(conn, chunk, keys, by_name)
-        singles = {i: _only_record(groups[i]) for i in by_name}
+        found = _name_search(conn, chunk, keys, by_name)
+        singles = {i: _only_record(found[i]) for i in by_name}
         # One id per subject, identified or not: the statement is the same whoever matched.
         records = _on_file(
             conn, _BY_ID, [s if s is not None else NO_TAXPAYER for s in singles.values()]
@@ -436,9 +429,9 @@ def _resolve_chunk(conn: Connection, chunk: Sequence[SubjectQuery]) -> list[Subj
             single_id = singles[i]
             resolved[i] = _resolution(
                 records.get(single_id) if single_id is not None else None,
-                _name_match(chunk[i], groups[i]),
-                confidential_informant=any(g.confidential_informant for g in groups[i]),
-                tax_investigation_impairment=any(g.tax_investigation_impairment for g in groups[i]),
+                _name_match(chunk[i], hit := found[i]),
+                confidential_informant=bool(hit and hit.confidential_informant),
+                tax_investigation_impairment=bool(hit and hit.tax_investigation_impairment),
             )
     return [resolved[i] for i in range(len(chunk))]
 
@@ -472,59 +465,54 @@ def _score(query: SubjectQuery, record: _Candidate) -> float:
     )
 
 
-class _NameGroup(NamedTuple):
-    """The candidates sharing one normalised first name (and the surname searched).
+class _Found(NamedTuple):
+    """What a name search found of one surname: a ``taxpayer_name`` row, in its order.
 
-    ``middle_initials`` are theirs, sorted; ``without_middle`` when one of them
-    has none; ``taxpayer_id`` is the smallest, the record's own when ``records``
-    is 1 (the only case in which it is used); the flags are the OR over them.
-    A named tuple in the order of a ``taxpayer_name`` row, made straight from
-    it: a common surname brings a hundred of them per subject.
+    ``taxpayer_id`` is the smallest, the record's own when ``records`` is 1 (the
+    only case in which it is used); the flags are the OR over the records;
+    ``first_names`` as :func:`gateway.store.names.first_name_entries` packs them.
     """
 
-    last_key: str
-    first_key: str
+    name_key: str
     records: int
-    middle_initials: str
-    without_middle: bool
     confidential_informant: bool
     tax_investigation_impairment: bool
     taxpayer_id: int
-
-    def best_middle(self, initial: str) -> str:
-        """The group's middle initial that scores best against the supplied ``initial``.
-
-        ``""`` (none) when one of its records has none: a missing initial never
-        costs anything.
-        """
-        if self.without_middle or not self.middle_initials:
-            return ""
-        if initial and initial in self.middle_initials:
-            return initial
-        return self.middle_initials[0]
+    first_names: str
 
 
-def _name_groups(
+_PLACEHOLDER_FOUND = _Found(
+    name_key=name_key(_PLACEHOLDER.last_name),
+    records=0,
+    confidential_informant=False,
+    tax_investigation_impairment=False,
+    taxpayer_id=NO_TAXPAYER,
+    first_names=first_name_entries([(_PLACEHOLDER.first_name, _PLACEHOLDER.middle_name)]),
+)
+"""What a supplied name is scored against when the name search found nobody (never a fact)."""
+
+
+def _name_search(
     conn: Connection, chunk: Sequence[SubjectQuery], keys: list[str], by_name: list[int]
-) -> dict[int, list[_NameGroup]]:
-    """The candidate groups of every subject searched by name.
+) -> dict[int, _Found | None]:
+    """What the search found for every subject searched by name (``None``: nobody).
 
-    Name only: one statement over ``taxpayer_name`` (a surname's distinct first
-    names, v0011). Name and date of birth: one statement over the records of
-    those (surname, date) pairs, grouped here by first name. Only the kinds the
-    chunk holds are searched; which they are is the request's, not the store's.
-    A name with no letters finds nothing (its key is searched all the same).
+    Name only: one statement over ``taxpayer_name``, one row per surname (v0011).
+    Name and date of birth: one statement over the records of those (surname,
+    date) pairs, summed up here the same way. Only the kinds the chunk holds are
+    searched; which they are is the request's, not the store's. A name with no
+    letters finds nothing (its key is searched all the same).
     """
-    groups: dict[int, list[_NameGroup]] = {i: [] for i in by_name}
+    found: dict[int, _Found | None] = {}
     only = [i for i in by_name if chunk[i].date_of_birth is None]
     born = [i for i in by_name if chunk[i].date_of_birth is not None]
     if only:
-        found: dict[str, list[_NameGroup]] = {}
-        for row in conn.execute(_BY_NAME, {"keys": _padded([keys[i] for i in only])}):
-            group = _NameGroup._make(row)
-            found.setdefault(group.last_key, []).append(group)
+        surnames = {
+            row.name_key: _Found._make(row)
+            for row in conn.execute(_BY_NAME, {"keys": _padded([keys[i] for i in only])})
+        }
         for i in only:
-            groups[i] = found.get(keys[i], []) if keys[i] else []
+            found[i] = surnames.get(keys[i]) if keys[i] else None
     if born:
         pairs = [(keys[i], dob) for i in born if (dob := chunk[i].date_of_birth) is not None]
         records: dict[tuple[str, date], list[_Candidate]] = {}
@@ -532,60 +520,45 @@ def _name_groups(
             record = _candidate(columns)
             records.setdefault((key, record.date_of_birth), []).append(record)
         for i, pair in zip(born, pairs, strict=True):
-            groups[i] = _grouped(pair[0], records.get(pair, [])) if pair[0] else []
-    return groups
+            matched = records.get(pair) if pair[0] else None
+            found[i] = _summed(pair[0], matched) if matched else None
+    return found
 
 
-def _grouped(key: str, records: Iterable[_Candidate]) -> list[_NameGroup]:
-    """Records of one surname as groups by normalised first name (see :class:`_NameGroup`)."""
-    by_first: dict[str, list[_Candidate]] = {}
-    for record in records:
-        by_first.setdefault(normalize_part(record.first_name), []).append(record)
-    return [
-        _NameGroup(
-            first_key=first,
-            last_key=key,
-            records=len(members),
-            middle_initials="".join(
-                sorted({i for m in members if (i := normalize_part(m.middle_name)[:1])})
-            ),
-            without_middle=any(not normalize_part(m.middle_name)[:1] for m in members),
-            confidential_informant=any(m.confidential_informant for m in members),
-            tax_investigation_impairment=any(m.tax_investigation_impairment for m in members),
-            taxpayer_id=min(m.id for m in members),
-        )
-        for first, members in by_first.items()
-    ]
+def _summed(key: str, records: list[_Candidate]) -> _Found:
+    """Records of one surname summed up as its ``taxpayer_name`` row would be."""
+    return _Found(
+        name_key=key,
+        records=len(records),
+        confidential_informant=any(r.confidential_informant for r in records),
+        tax_investigation_impairment=any(r.tax_investigation_impairment for r in records),
+        taxpayer_id=min(r.id for r in records),
+        first_names=first_name_entries((r.first_name, r.middle_name) for r in records),
+    )
 
 
-def _only_record(groups: list[_NameGroup]) -> int | None:
+def _only_record(found: _Found | None) -> int | None:
     """The candidate's id when the search found exactly one record, else ``None``."""
-    if len(groups) != 1 or groups[0].records != 1:
-        return None
-    return groups[0].taxpayer_id
+    return found.taxpayer_id if found is not None and found.records == 1 else None
 
 
-def _name_match(query: SubjectQuery, groups: list[_NameGroup]) -> MatchFacts:
+def _name_match(query: SubjectQuery, found: _Found | None) -> MatchFacts:
     method: MatchMethod = (
         "NAME_DOB_ADDRESS"
         if query.date_of_birth is not None and _has_address(query)
         else "NAME_ONLY"
     )
-    # One score per normalised first name, with the group's best middle initial:
-    # the best any of its records would score (their surnames normalise alike).
-    initial = normalize_part(query.middle)[:1]
-    names = (
-        [(g.first_key, g.best_middle(initial), g.last_key) for g in groups]
-        if groups
-        else [_PLACEHOLDER_NAME]
+    # Scored against the placeholder when nobody was found: the same work.
+    scored = found or _PLACEHOLDER_FOUND
+    best = packed_best_score(
+        query.first, query.middle, query.last, scored.name_key, scored.first_names
     )
-    best = best_score(query.first, query.middle, query.last, names)
-    if not groups:
+    if found is None:
         return MatchFacts(
             candidates=0, name_score=0.0, tin_match=None, dob_match=None, method=method
         )
     return MatchFacts(
-        candidates=sum(g.records for g in groups),
+        candidates=found.records,
         name_score=best,
         tin_match=None,
         dob_match=True if query.date_of_birth is not None else None,

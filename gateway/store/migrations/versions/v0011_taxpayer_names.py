@@ -1,14 +1,13 @@
 """Name-only search from distinct first names per surname; name and birth date indexed together.
 
-* ``taxpayer_name``: one row per (normalised surname, normalised first name)
-  with the count of its records, the OR of their flags, their middle initials
-  and the smallest taxpayer id (``gateway.store.models.TaxpayerName``). A
-  name-only search reads one surname's rows here instead of every record of
-  that surname: a common surname is thousands of records at a million
-  taxpayers but never more rows than there are distinct first names (issue 11
-  item 2). Filled here from the taxpayers already stored, in Python, because
-  the normalisation is Python's (``gateway.store.names``); seed and import
-  keep it up to date afterwards.
+* ``taxpayer_name``: one row per normalised surname with the count of its
+  records, the OR of their flags, the smallest taxpayer id and their distinct
+  normalised first names with middle initials, packed in one text column
+  (``gateway.store.models.TaxpayerName``). A name-only search reads that one
+  row instead of every record of the surname: a common surname is thousands
+  of records at a million taxpayers (issue 11 item 2). Filled here from the
+  taxpayers already stored, in Python, because the normalisation is Python's
+  (``gateway.store.names``); seed and import keep it up to date afterwards.
 * ``taxpayer (name_key, date_of_birth)``: a chunk of name and birth-date
   searches is one statement with an IN list of pairs (issue 11 item 3).
 
@@ -38,14 +37,12 @@ def upgrade() -> None:
     op.create_table(
         "taxpayer_name",
         sa.Column("name_key", sa.String(), nullable=False),
-        sa.Column("first_key", sa.String(), nullable=False),
         sa.Column("records", sa.Integer(), nullable=False),
-        sa.Column("middle_initials", sa.String(), nullable=False),
-        sa.Column("without_middle", sa.Boolean(), nullable=False),
         sa.Column("confidential_informant", sa.Boolean(), nullable=False),
         sa.Column("tax_investigation_impairment", sa.Boolean(), nullable=False),
         sa.Column("taxpayer_id", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("name_key", "first_key"),
+        sa.Column("first_names", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("name_key"),
         sqlite_with_rowid=False,
     )
     op.create_index("ix_taxpayer_name_key_dob", "taxpayer", ["name_key", "date_of_birth"])
