@@ -22,10 +22,11 @@ Matching (:func:`resolve_subject`):
   usable address (``line1`` with a ZIP code or with city and state) were
   supplied, else ``NAME_ONLY``. The address only names the method; it never
   narrows candidates (a person moves, the record lags). Without a date of
-  birth the records are not read at all: ``taxpayer_name`` (v0011) holds, per
-  surname and normalised first name, what the facts need of them (how many,
-  their flags, their middle initials), so the cost is bounded by the distinct
-  first names of a surname, not by its population (issue 11 item 2).
+  birth the records are not read at all: ``taxpayer_name`` (v0011) holds, in
+  one row per surname, what the facts need of them (how many, their flags,
+  their distinct first names with middle initials), so the cost is bounded by
+  the distinct first names of a surname, not by its population (issue 11
+  item 2).
 * No candidate: ``name_score=0``, ``tin_match`` and ``dob_match`` ``None``
   (``tin_match=False`` when a TIN was supplied).
 * Only a single candidate is identified (``taxpayer_id``, ``record_tin``,

@@ -1,6 +1,6 @@
 """Name-only matching from grouped names, on SQLite and PostgreSQL (issue 11 item 2).
 
-The candidate search returns one row per normalised first name, not one per record
+The name-only search reads one row per surname, not one per record
 (``taxpayer_name``, v0011); these
 tests prove that the facts are still those of the records: how many there are,
 the OR of their flags, a single record identified only when there is exactly one.
