@@ -110,12 +110,19 @@ def _growth(before: float, after: float) -> float:
 def _main_gateway(args: argparse.Namespace, tmp: Path, ph: Phases, out: dict[str, Any]) -> None:
     """Everything measured on one gateway of ``--taxpayers``: floor, latency, load, history."""
     with ph.phase(f"seed {args.taxpayers:,} taxpayers", None):
-        home = make_home(tmp / "main", args.taxpayers, cache=args.taxpayers >= args.cache_from)
+        home = make_home(
+            tmp / "main",
+            args.taxpayers,
+            cache=args.taxpayers >= args.cache_from,
+            policy_dir=tmp / "policies",
+        )
     pool = People(home, args.taxpayers)
     with ph.phase("start gateway serve", None):
         gw = Served(home, args.workers)
     try:
         warm = load.sequential(gw.url, pool.jobs(20), warmup=0)
+        if not warm.log_indexes:
+            raise BenchFailedError(f"no warm-up lookup was decided: {warm.errors[:3]}")
         policy_input = gw.policy_input(max(warm.log_indexes))
         out["opa_processes"] = gw.opa_count()  # one per worker of `gateway serve`
 
@@ -207,7 +214,7 @@ def _population(args: argparse.Namespace, tmp: Path, n: int, ph: Phases) -> dict
     """Sequential p50 by TIN and by name only on a fresh gateway over ``n`` taxpayers."""
     cache = n >= args.cache_from
     with ph.phase(f"seed {n:,} taxpayers" + (" (cache)" if cache else ""), None):
-        home = make_home(tmp / f"pop-{n}", n, cache=cache)
+        home = make_home(tmp / f"pop-{n}", n, cache=cache, policy_dir=tmp / "policies")
     pool = People(home, args.population_lookups + args.name_only + 40)
     with ph.phase(f"{n:,}: start gateway serve", None):
         gw = Served(home, args.workers)
@@ -387,6 +394,8 @@ def _measure(args: argparse.Namespace, result: dict[str, Any]) -> None:
     # Kept when the run fails: the gateway's own log (serve.stderr in each home) says why.
     tmp = tempfile.mkdtemp(prefix="gateway-bench-")
     result["work_dir"] = tmp
+    shutil.copytree(REPO / "policies", Path(tmp) / "policies")
+    result["policies_copied_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     with Progress(*columns, console=console) as progress:
         ph = Phases(progress)
         result["phase_seconds"] = ph.seconds
@@ -402,8 +411,9 @@ def _measure(args: argparse.Namespace, result: dict[str, Any]) -> None:
         result["taxpayers"] = {"points": points}
         if args.bulk:
             result["bulk"] = _bulk(args, Path(tmp), ph)
-    shutil.rmtree(tmp)
-    del result["work_dir"]
+    if not load.unexpected:
+        shutil.rmtree(tmp)
+        del result["work_dir"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -445,11 +455,21 @@ def main(argv: list[str] | None = None) -> None:
             result["floor"]["opa_rest"]["p50_ms"] / result["sequential"]["tin"]["p50_ms"], 2
         ),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
-    chart.draw(result, args.out.with_suffix(".png"))
+    out = args.out
+    if load.unexpected:  # figures kept for diagnosis, beside (not over) the last good run
+        result["unexpected_answers"] = len(load.unexpected)
+        out = args.out.with_name(args.out.stem + "-failed.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    chart.draw(result, out.with_suffix(".png"))
     _print(rows, result)
-    console.print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
+    console.print(f"wrote {out} and {out.with_suffix('.png')}")
+    if load.unexpected:
+        console.print(
+            f"[bold red]{len(load.unexpected)} unexpected answers[/], e.g. "
+            f"{sorted(set(load.unexpected))[:3]}; the gateway's log under {result['work_dir']}"
+        )
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
 """Lookups over HTTP against a running gateway: sequential, open loop, closed loop.
 
 Every answer is checked (:func:`suite.server.check_answer`: 200, an outcome, a
-``log_index``), every ``log_index`` must be new, and anything else stops the
-run: a benchmark that counts errors as fast answers measures nothing.
+``log_index``), every ``log_index`` must be new. Anything else (another status, a
+reset connection) is not timed, is counted in its phase's ``errors`` and in
+:data:`unexpected`, and makes the whole run exit non-zero once the remaining
+phases are measured: a benchmark that counts errors as fast answers measures
+nothing, and one that stops at the first error under load measures nothing
+either.
 
 Open loop: requests leave on a fixed schedule (``rate`` per second) whether or
 not earlier ones were answered, each on whatever connection is free (new ones are
@@ -33,6 +37,9 @@ from suite.server import LOOKUP_PATH, BenchFailedError, Job, check_answer
 
 Tick = Callable[[], None] | None
 
+unexpected: list[str] = []
+"""Every unexpected answer of the run, in order (bench/run.py exits 1 if there is one)."""
+
 
 @dataclass
 class Answers:
@@ -41,19 +48,31 @@ class Answers:
     latencies_ms: list[float] = field(default_factory=list)
     log_indexes: set[int] = field(default_factory=set)
     outcomes: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
 
-    def take(self, status: int, content: bytes, elapsed_ms: float, subjects: int = 1) -> None:
-        answer = check_answer(status, content, subjects)
+    def fail(self, message: str) -> None:
+        self.errors.append(message[:300])
+        unexpected.append(message[:300])
+
+    def take(self, status: int, content: bytes, elapsed_ms: float, subjects: int = 1) -> bool:
+        """Record the answer if it is a decided lookup; False (an error) if it is not."""
+        try:
+            answer = check_answer(status, content, subjects)
+        except BenchFailedError as exc:
+            self.fail(str(exc))
+            return False
         index = answer["log_index"]
         if index in self.log_indexes:
-            raise BenchFailedError(f"log index {index} answered twice")
+            self.fail(f"log index {index} answered twice")
+            return False
         self.log_indexes.add(index)
         self.outcomes[answer["outcome"]] = self.outcomes.get(answer["outcome"], 0) + 1
         self.latencies_ms.append(elapsed_ms)
+        return True
 
     def summary(self) -> dict[str, Any]:
-        ordered = sorted(self.latencies_ms)
-        n = len(ordered)
+        ordered = sorted(self.latencies_ms) or [float("nan")]
+        n = len(self.latencies_ms)
         return {
             "requests": n,
             "p50_ms": round(statistics.median(ordered), 2),
@@ -61,6 +80,8 @@ class Answers:
             "p99_ms": round(ordered[max(int(n * 0.99) - 1, 0)], 2),
             "max_ms": round(ordered[-1], 2),
             "outcomes": dict(sorted(self.outcomes.items())),
+            "errors": len(self.errors),
+            "error_samples": sorted(set(self.errors))[:3],
         }
 
 
@@ -70,13 +91,19 @@ def sequential(url: str, jobs: list[Job], warmup: int = 5, tick: Tick = None) ->
     answers, warm = Answers(), Answers()
     with httpx.Client(base_url=url, timeout=60) as client:
         for i, job in enumerate(jobs):
+            into = warm if i < warmup else answers
             t0 = time.perf_counter()
-            r = client.post(LOOKUP_PATH, content=job.body, headers=job.headers)
+            try:
+                r = client.post(LOOKUP_PATH, content=job.body, headers=job.headers)
+            except httpx.HTTPError as exc:
+                into.fail(f"{type(exc).__name__}: {exc}")
+                continue
             elapsed = (time.perf_counter() - t0) * 1000
-            (warm if i < warmup else answers).take(r.status_code, r.content, elapsed)
+            into.take(r.status_code, r.content, elapsed)
             if tick is not None:
                 tick()
     answers.log_indexes |= warm.log_indexes
+    answers.errors += warm.errors
     return answers
 
 
@@ -94,7 +121,11 @@ async def _open_loop(url: str, jobs: list[Job], rate: float, tick: Tick) -> Answ
         async def one(i: int, job: Job) -> None:
             scheduled = start + i / rate
             await asyncio.sleep(max(0.0, scheduled - loop.time()))
-            r = await client.post(LOOKUP_PATH, content=job.body, headers=job.headers)
+            try:
+                r = await client.post(LOOKUP_PATH, content=job.body, headers=job.headers)
+            except httpx.HTTPError as exc:
+                answers.fail(f"{type(exc).__name__}: {exc}")
+                return
             answers.take(r.status_code, r.content, (loop.time() - scheduled) * 1000)
             if tick is not None:
                 tick()
@@ -137,10 +168,14 @@ async def _closed_loop(
                     exhausted.append(loop.time())
                     return
                 t0 = loop.time()
-                r = await client.post(LOOKUP_PATH, content=job.body, headers=job.headers)
+                try:
+                    r = await client.post(LOOKUP_PATH, content=job.body, headers=job.headers)
+                except httpx.HTTPError as exc:
+                    answers.fail(f"{type(exc).__name__}: {exc}")
+                    continue
                 done = loop.time()
-                answers.take(r.status_code, r.content, (done - t0) * 1000)
-                done_at.append(done)
+                if answers.take(r.status_code, r.content, (done - t0) * 1000):
+                    done_at.append(done)
                 if tick is not None:
                     tick()
 

@@ -79,6 +79,7 @@ class Home:
     """Wall time of ``gateway seed``; 0 when the database came from the cache."""
     cached: bool
     extra_env: dict[str, str]
+    policy_dir: Path = REPO / "policies"
 
     @property
     def db(self) -> Path:
@@ -88,7 +89,7 @@ class Home:
         return dict(
             os.environ,
             GATEWAY_HOME=str(self.path),
-            GATEWAY_POLICY_DIR=str(REPO / "policies"),
+            GATEWAY_POLICY_DIR=str(self.policy_dir),
             GATEWAY_OPA_BINARY=str(OPA_BINARY),
             GATEWAY_LOG_LEVEL="WARNING",
             **self.extra_env,
@@ -96,11 +97,21 @@ class Home:
 
 
 def make_home(
-    path: Path, taxpayers: int, *, cache: bool, extra_env: dict[str, str] | None = None
+    path: Path,
+    taxpayers: int,
+    *,
+    cache: bool,
+    policy_dir: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> Home:
-    """Keys, then ``taxpayers`` seeded (or copied from the cache when ``cache`` and present)."""
+    """Keys, then ``taxpayers`` seeded (or copied from the cache when ``cache`` and present).
+
+    ``policy_dir`` is the run's own copy of ``policies/``: the gateway reloads its
+    policy directory when it changes, and an edit in the working tree during a run
+    would otherwise be measured (or refused) halfway through.
+    """
     path.mkdir(parents=True, exist_ok=True)
-    home = Home(path, taxpayers, 0.0, False, extra_env or {})
+    home = Home(path, taxpayers, 0.0, False, extra_env or {}, policy_dir)
     env = home.env()
     subprocess.run([gateway_cli(), "keys", "init"], env=env, check=True, capture_output=True)
     seeder = hashlib.sha256((REPO / "gateway" / "store" / "seed.py").read_bytes()).hexdigest()
