@@ -1,10 +1,11 @@
-"""Name-only subject resolution against a growing population (issue 11: p50 growth 10k → 1M).
+"""Subject resolution against a growing population (issue 11: p50 growth 10k → 1M).
 
 For each ``--taxpayers`` figure: seeds a fresh SQLite store, then times
 :func:`resolve_subject` for ``--queries`` name-only subjects (first and last name
 of random seeded taxpayers, no TIN, no date of birth), each in its own session as
-the pipeline does, and for the most common surname of the population. Prints the
-medians in milliseconds as JSON; ``--out`` writes them too.
+the pipeline does, for the most common surname of the population, and for the
+same random people asked by TIN and name (``tin_p50_ms``). Prints the medians in
+milliseconds as JSON; ``--out`` writes them too.
 
     uv run python bench/names.py --taxpayers 10000 1000000
 """
@@ -54,7 +55,9 @@ def _measure(n: int, queries: int, rng: random.Random) -> dict[str, Any]:
         with engine.connect() as conn:
             ids = rng.sample(range(1, n + 1), queries)
             people = conn.execute(
-                select(TAXPAYER.c.first_name, TAXPAYER.c.last_name).where(TAXPAYER.c.id.in_(ids))
+                select(TAXPAYER.c.first_name, TAXPAYER.c.last_name, TAXPAYER.c.tin).where(
+                    TAXPAYER.c.id.in_(ids)
+                )
             ).all()
             common, size = conn.execute(
                 select(TAXPAYER.c.last_name, func.count())
@@ -65,13 +68,15 @@ def _measure(n: int, queries: int, rng: random.Random) -> dict[str, Any]:
             common_first = conn.execute(
                 select(TAXPAYER.c.first_name).where(TAXPAYER.c.last_name == common).limit(1)
             ).scalar_one()
-        typical = [SubjectQuery(first=f, last=last) for f, last in people]
+        typical = [SubjectQuery(first=f, last=last) for f, last, _ in people]
+        by_tin = [SubjectQuery(tin=tin, first=f, last=last) for f, last, tin in people]
         common_query = [SubjectQuery(first=common_first, last=common)] * 50
         result = {
             "taxpayers": n,
             "name_only_p50_ms": round(_median_ms(engine, typical), 3),
             "common_surname_candidates": int(size),
             "common_surname_p50_ms": round(_median_ms(engine, common_query), 3),
+            "tin_p50_ms": round(_median_ms(engine, by_tin), 3),
         }
         engine.dispose()
     return result
@@ -86,7 +91,12 @@ def main() -> None:
     # the same sample of people on every run: a reproducible benchmark, not a secret
     results = [_measure(n, args.queries, random.Random(2026)) for n in args.taxpayers]  # noqa: S311
     small, large = results[0]["name_only_p50_ms"], results[-1]["name_only_p50_ms"]
-    summary = {"runs": results, "name_only_growth_pct": round(100 * (large - small) / small, 1)}
+    tin_small, tin_large = results[0]["tin_p50_ms"], results[-1]["tin_p50_ms"]
+    summary = {
+        "runs": results,
+        "name_only_growth_pct": round(100 * (large - small) / small, 1),
+        "tin_growth_pct": round(100 * (tin_large - tin_small) / tin_small, 1),
+    }
     print(json.dumps(summary, indent=2))
     if args.out:
         args.out.write_text(json.dumps(summary, indent=2) + "\n")
