@@ -18,6 +18,20 @@ covers connecting, sending and reading the whole answer: the request runs as
 a coroutine under :func:`asyncio.timeout` on a loop thread the engine owns, and
 is cancelled — its connection closed — when the deadline passes. Redirects are
 never followed; a 3xx is a failure like any other non-200 answer.
+
+Speed (issue 11): one pooled keep-alive connection set per engine (httpx's pool on
+the engine's loop; a decision does not pay a TCP handshake), orjson for the body
+and the answer, and the input schema checked here rather than in OPA. Compiling
+the 865-line JSON Schema inside ``json.match_schema`` cost every decision more
+than the rest of the policy (and 0.14 ms per subject). After its first
+decision the engine reads the schema and its digest from its own OPA
+(``data.schema.input``, ``data.gateway.rules.gw.schema_digest``), compiles it
+once with fastjsonschema, and validates each input as OPA will parse it. A
+valid input goes with ``schema_checked`` set to that digest, and the policy
+skips its own schema check only when the digest is that of the schema it
+holds; an invalid one goes without, and GW-1 denies it as before. An OPA
+without the digest rule (an older policy), or any failure to read it, leaves
+every check to OPA.
 """
 
 from __future__ import annotations
@@ -25,14 +39,16 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import json
 import threading
 import time
 import weakref
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import fastjsonschema
 import httpx
+import orjson
+import structlog
 from pydantic import ValidationError
 
 from gateway import metrics
@@ -41,6 +57,10 @@ from gateway.pdp.decision import Decision
 
 DECISION_PATH = "/v1/data/gateway/decision"
 HEALTH_PATH = "/health"
+SCHEMA_PATH = "/v1/data/schema/input"
+SCHEMA_DIGEST_PATH = "/v1/data/gateway/rules/gw/schema_digest"
+SCHEMA_CHECKED_KEY = "schema_checked"
+"""The input key naming the digest of the schema the client validated the input against."""
 _GRACE_SECONDS = 1.0
 """How much longer the calling thread waits than the coroutine's own deadline, in case
 the loop thread is starved; the coroutine's deadline is the one that normally fires."""
@@ -58,6 +78,24 @@ class _LateError(Exception):
     """The deadline passed before the answer was complete."""
 
 
+log = structlog.get_logger(__name__)
+
+
+class SchemaCheck:
+    """The policy's input schema, compiled once, and the digest OPA gives it."""
+
+    def __init__(self, digest: str, schema: dict[str, Any]) -> None:
+        self.digest = digest
+        self._validate = fastjsonschema.compile(schema)
+
+    def valid(self, document: Any) -> bool:
+        try:
+            self._validate(document)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
+
+
 class OpaPolicyEngine:
     """Asks a running OPA for ``data.gateway.decision`` under one wall-clock deadline."""
 
@@ -73,6 +111,9 @@ class OpaPolicyEngine:
         )
         self._thread.start()
         self._client: httpx.AsyncClient = self._run(self._make_client(), time.monotonic() + 10)
+        self._schema: SchemaCheck | None = None
+        self._schema_read = False
+        self._schema_lock = threading.Lock()
         # An engine dropped without close() (a test, a one-off command) still closes its
         # connections and stops its thread; close() does the same and waits for it.
         self._finalizer = weakref.finalize(self, _shut_down, self._loop, self._client)
@@ -80,10 +121,14 @@ class OpaPolicyEngine:
     async def _make_client(self) -> httpx.AsyncClient:
         # Created on the loop that uses it. No retries (a retry would stretch the
         # deadline), no redirects (the decision must come from the configured OPA).
+        # Connections are kept alive and reused, a few for concurrent decisions.
         return httpx.AsyncClient(
             follow_redirects=False,
             timeout=self._timeout,
-            transport=httpx.AsyncHTTPTransport(retries=0),
+            transport=httpx.AsyncHTTPTransport(
+                retries=0,
+                limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+            ),
         )
 
     def _run(self, coro: Any, deadline: float) -> Any:
@@ -116,7 +161,11 @@ class OpaPolicyEngine:
     @metrics.timed_opa_decision
     def decide(self, policy_input: dict[str, Any]) -> Decision:
         deadline = time.monotonic() + self._timeout
-        body = json.dumps({"input": policy_input}).encode()
+        try:
+            document = orjson.dumps(policy_input)
+        except TypeError as exc:
+            raise PolicyEngineUnavailableError("policy input does not serialise") from exc
+        body = b'{"input":' + self._mark_checked(policy_input, document) + b"}"
         try:
             status, content = self._run(
                 self._exchange("POST", DECISION_PATH, body, deadline), deadline
@@ -132,8 +181,8 @@ class OpaPolicyEngine:
         if status != 200:
             raise PolicyEngineUnavailableError(f"policy engine answered HTTP {status}")
         try:
-            reply = json.loads(content)
-        except ValueError as exc:
+            reply = orjson.loads(content)
+        except orjson.JSONDecodeError as exc:
             raise PolicyEngineUnavailableError("policy engine answer is not JSON") from exc
         if not isinstance(reply, dict) or "result" not in reply:
             raise PolicyEngineUnavailableError("policy decision is undefined")
@@ -144,7 +193,56 @@ class OpaPolicyEngine:
         asked = [t["ref"] for t in policy_input.get("taxpayers", [])]
         if [s.ref for s in decision.subjects] != asked:
             raise PolicyEngineUnavailableError("policy decision does not match the subjects asked")
+        if not self._schema_read:
+            self._read_schema()
         return decision
+
+    @property
+    def schema_check(self) -> SchemaCheck | None:
+        """The schema check in use (``None`` until read, or when OPA has none to give)."""
+        return self._schema
+
+    def _mark_checked(self, policy_input: dict[str, Any], document: bytes) -> bytes:
+        """``document`` with ``schema_checked`` added when it is valid against OPA's schema.
+
+        The check runs on the document as OPA will parse it (orjson writes a NaN as
+        null, a float as JSON reads it back), not on the Python objects.
+        """
+        check = self._schema
+        if check is None or SCHEMA_CHECKED_KEY in policy_input or not policy_input:
+            return document
+        if not check.valid(orjson.loads(document)):
+            return document
+        return (
+            document[:-1]
+            + b',"'
+            + SCHEMA_CHECKED_KEY.encode()
+            + b'":'
+            + orjson.dumps(check.digest)
+            + b"}"
+        )
+
+    def _read_schema(self) -> None:
+        """Read and compile OPA's input schema, once per engine; on failure leave it to OPA."""
+        with self._schema_lock:
+            if self._schema_read:
+                return
+            self._schema_read = True
+            try:
+                digest = self._get_result(SCHEMA_DIGEST_PATH)
+                schema = self._get_result(SCHEMA_PATH)
+                if isinstance(digest, str) and isinstance(schema, dict):
+                    self._schema = SchemaCheck(digest, schema)
+            except Exception as exc:  # any failure at all means: OPA checks every input
+                log.warning("opa.schema_unread", error=type(exc).__name__)
+
+    def _get_result(self, path: str) -> Any:
+        deadline = time.monotonic() + self._timeout
+        status, content = self._run(self._exchange("GET", path, None, deadline), deadline)
+        if status != 200:
+            return None
+        reply = orjson.loads(content)
+        return reply.get("result") if isinstance(reply, dict) else None
 
     def healthy(self) -> bool:
         """OPA's ``/health`` answers 200 within the decision deadline (a redirect is not)."""

@@ -59,6 +59,28 @@ test_allow_gw1_fixtures_are_well_formed if {
 	}
 }
 
+# An input the PDP client validated against this very schema is not validated again; any
+# other claim (another schema's digest, a guess, a flag) leaves OPA to validate it.
+test_allow_gw1_schema_checked_by_the_client_is_trusted if {
+	lower := tk.patched(tk.fbi_i2, [tk.set("/purpose/category", "nontax_criminal")])
+	checked := object.union(tk.with_facts(lower), {"schema_checked": gw.schema_digest})
+	count(gw.malformed) == 0 with input as checked with data.registry.court_orders as tk.court_orders
+}
+
+test_deny_gw1_schema_checked_against_another_schema if {
+	lower := tk.with_facts(tk.patched(tk.fbi_i2, [tk.set("/purpose/category", "nontax_criminal")]))
+	every claim in [crypto.sha256("{}"), true, "yes", null] {
+		found := gw.malformed with input as object.union(lower, {"schema_checked": claim}) with data.registry.court_orders as tk.court_orders
+		[m | some m in found; startswith(m, "purpose.category: ")] != []
+	}
+}
+
+test_allow_gw1_schema_digest_is_of_the_loaded_schema if {
+	gw.schema_digest == crypto.sha256(json.marshal(data.schema.input))
+	gw.schema_digest != crypto.sha256(json.marshal({}))
+	gw.schema_digest == crypto.sha256(json.marshal({})) with data.schema.input as {}
+}
+
 # Adversarial look-alike: the purpose category differs only in case.
 test_deny_gw1_lower_case_category if {
 	tk.decide(tk.patched(tk.fbi_i2, [tk.set("/purpose/category", "nontax_criminal")])) == tk.expect(
