@@ -118,7 +118,11 @@ def _lookup_body(person: dict[str, Any], n: int) -> dict[str, Any]:
 
 
 def _client(load: Load, tokens: Tokens, official: str) -> None:
-    clients = [httpx.Client(base_url=url, timeout=120) for url in load.urls]
+    # A new connection for every lookup: a kept-alive one that the server closes as idle
+    # just as it is reused would fail on the client's side, and only the killed
+    # gateway's requests may fail here.
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    clients = [httpx.Client(base_url=url, timeout=120, limits=fresh) for url in load.urls]
     try:
         while (job := load.take()) is not None:
             person, host = job
