@@ -276,6 +276,8 @@ class Served:
         with self._stderr.open("wb") as err:  # a file, not a pipe nobody drains
             self._proc = subprocess.Popen(argv, env=home.env(), stdout=err, stderr=err)
         self._wait_ready()
+        if workers is not None or serve_supports_workers():
+            self.wait_workers(workers if workers is not None else os.cpu_count() or 1)
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 300
@@ -300,6 +302,15 @@ class Served:
 
     def opa_count(self) -> int:
         return len(opa_urls(self._proc.pid))
+
+    def wait_workers(self, expected: int, timeout: float = 120) -> int:
+        """Wait until ``expected`` OPAs run (one per worker; the first worker starts alone and
+        answers /readyz before the others are up, whose start would load the measurement)."""
+        deadline = time.monotonic() + timeout
+        while self.opa_count() < expected and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(1.0)  # the last worker's own start-up after its OPA is healthy
+        return self.opa_count()
 
     def log_size(self) -> int:
         engine = make_engine(f"sqlite:///{self.home.db}")
