@@ -8,7 +8,10 @@ of :class:`LookupPipeline`, called in this order by :meth:`LookupPipeline.run`):
    bounded here;
 3. replay memory (``_replay_memory``) — a reused ``request_id`` with another body is a
    conflict (409); the same body again, or the same body under a new id within the
-   window, is a fact for the policy (GW-3, GW-3b);
+   window, is a fact for the policy (GW-3, GW-3b). Step 8 reads these facts again under
+   the log's write lock, which every process takes; if an identical request committed
+   in between, the lookup is decided again from here (at most three times), so of
+   identical requests racing on any number of workers exactly one is decided as new;
 4. resolve subjects (``_resolve``) — the datastore computes match facts, flags and
    address years, all subjects together in chunks of a few hundred (one or two statements
    per chunk, :func:`gateway.store.taxpayers.resolve_subjects`); the cited court order is
@@ -27,9 +30,11 @@ of :class:`LookupPipeline`, called in this order by :meth:`LookupPipeline.run`):
    stored for ``GET /v1/address-lookups/{decision_id}`` (it holds the leaf's index) and a
    review row for every subject the policy sent to human review (``gateway.reviews``
    settles them later) commit together, as one companion of the leaf
-   (:meth:`gateway.audit.log.DecisionLog.append`). Only a durable index lets the answer
-   leave; if the answer cannot be stored, the leaf is not written either, the agency gets
-   a 503 and a ``decision_failure`` leaf records the refusal.
+   (:meth:`gateway.audit.log.DecisionLog.append`), and so does the spend of the agency's
+   token (:mod:`gateway.auth.tokens`): one group commit, one fsync, for all of it. Only a
+   durable index lets the answer leave; if the answer cannot be stored, the leaf is not
+   written either, the agency gets a 503 and a ``decision_failure`` leaf records the
+   refusal.
 """
 
 from __future__ import annotations
@@ -76,7 +81,13 @@ from gateway.pdp.decision import Decision, Effect, Finding, SubjectDecision
 from gateway.pdp.input import CourtOrderFacts, ReplayFacts, build_policy_input
 from gateway.pdp.texts import GatewayTexts
 from gateway.redaction import final_outcome, redact
-from gateway.store.lookups import LookupStore, StoredLookup, store_answer
+from gateway.store.lookups import (
+    LookupStore,
+    StoredLookup,
+    answer_to_request_id,
+    recent_duplicate,
+    store_answer,
+)
 from gateway.store.reviews import ReviewRow
 from gateway.store.taxpayers import (
     MailingAddress,
@@ -85,6 +96,7 @@ from gateway.store.taxpayers import (
     released_address,
     resolve_subjects,
 )
+from gateway.store.token_uses import record_spend
 
 log = structlog.get_logger(__name__)
 
@@ -272,13 +284,22 @@ class LookupPipeline:
             subjects_digest=subjects_digest(request),
         )
         structlog.contextvars.bind_contextvars(decision_id=ask.decision_id, agency_id=ask.agency_id)
-        replay = self._replay_memory(ask, policy)
-        with self._datastore() as session:
-            resolutions, court_order = self._resolve(session, ask)
-            decided = self._decide(ask, policy, replay, resolutions, court_order)
-            addresses = self._releasable(session, decided)
-        results = self._redact(ask, decided, addresses, policy.texts)
-        response = self._log_and_store(ask, policy.revision, decided, results)
+        for attempt in range(1, _REPLAY_ATTEMPTS + 1):
+            replay = self._replay_memory(ask, policy)
+            with self._datastore() as session:
+                resolutions, court_order = self._resolve(session, ask)
+                decided = self._decide(ask, policy, replay, resolutions, court_order)
+                addresses = self._releasable(session, decided)
+            results = self._redact(ask, decided, addresses, policy.texts)
+            try:
+                response = self._log_and_store(ask, policy, replay, decided, results)
+                break
+            except ReplayFactsChangedError:
+                # An identical request committed first (another thread or process):
+                # decide again on the facts as they are now.
+                metrics.DECISION_RETRIES.inc()
+                if attempt == _REPLAY_ATTEMPTS:
+                    raise
         if self.after_decision is not None:
             self.after_decision(
                 ask.decision_id, policy.revision, decided.policy_input, decided.decision
@@ -298,23 +319,12 @@ class LookupPipeline:
     # -- 3. replay memory ------------------------------------------------------------------
 
     def _replay_memory(self, ask: _Ask, policy: PolicyInUse) -> ReplayFacts:
-        request = ask.request
-        prior = self._lookups.by_request_id(ask.agency_id, request.request_id)
-        if prior is not None and prior.payload_sha256 != ask.payload_sha256:
-            raise ConflictError("request_id was already used with a different body")
-        duplicate = self._lookups.recent_duplicate(
-            ask.agency_id,
-            ask.payload_sha256,
-            ask.subjects_digest,
-            request.request_id,
-            ask.received_at - policy.duplicate_window,
-        )
-        return ReplayFacts(
-            request_id_seen=prior is not None,
-            nonce_seen=False,  # a replayed jti never gets past authentication
-            duplicate_of=(duplicate.request_id, duplicate.created_at) if duplicate else None,
-            duplicate_status=duplicate.status if duplicate else None,
-        )
+        """Read before deciding, and read again in the leaf's transaction (step 8)."""
+        try:
+            with self._engine.connect() as conn:
+                return _replay_facts(conn, ask, policy)
+        except SQLAlchemyError as exc:
+            raise DatastoreUnavailableError("the datastore cannot be read") from exc
 
     # -- 4. resolve subjects ---------------------------------------------------------------
 
@@ -398,8 +408,14 @@ class LookupPipeline:
     # -- 8. log and store, one transaction -------------------------------------------------
 
     def _log_and_store(
-        self, ask: _Ask, revision: str, decided: _Decided, results: list[SubjectResult]
+        self,
+        ask: _Ask,
+        policy: PolicyInUse,
+        replay: ReplayFacts,
+        decided: _Decided,
+        results: list[SubjectResult],
     ) -> LookupResponse:
+        revision = policy.revision
         decision, policy_input = decided.decision, decided.policy_input
         outcome = request_outcome(r.outcome for r in results)
         record = decision_record(
@@ -433,6 +449,12 @@ class LookupPipeline:
             )
 
         def store(conn: Connection, log_index: int) -> None:
+            # Under the log's write lock, which every process takes: what step 3 read
+            # can no longer change before this commits.
+            if ask.principal.spend is not None:
+                record_spend(conn, ask.principal.spend)
+            if _replay_facts(conn, ask, policy) != replay:
+                raise ReplayFactsChangedError("an identical request was decided meanwhile")
             stored = StoredLookup(
                 decision_id=ask.decision_id,
                 request_id=ask.request.request_id,
@@ -466,6 +488,39 @@ class LookupPipeline:
             self._log.append("decision_failure", record, at=at)
         except DependencyUnavailableError as exc:
             log.error("decision_failure.not_logged", decision_id=ask.decision_id, error=exc.detail)
+
+
+_REPLAY_ATTEMPTS = 3
+"""Decisions one lookup may take when identical requests keep committing first."""
+
+
+class ReplayFactsChangedError(ConflictError):
+    """Step 3's facts changed before the leaf committed: decide again (or, at last, 409)."""
+
+
+def _replay_facts(conn: Connection, ask: _Ask, policy: PolicyInUse) -> ReplayFacts:
+    """GW-3 and GW-3b's facts: this request id's earlier answer, and a recent same ask.
+
+    A reused ``request_id`` with another body is a conflict (409), whenever it is seen.
+    """
+    request = ask.request
+    prior = answer_to_request_id(conn, ask.agency_id, request.request_id)
+    if prior is not None and prior.payload_sha256 != ask.payload_sha256:
+        raise ConflictError("request_id was already used with a different body")
+    duplicate = recent_duplicate(
+        conn,
+        ask.agency_id,
+        ask.payload_sha256,
+        ask.subjects_digest,
+        request.request_id,
+        ask.received_at - policy.duplicate_window,
+    )
+    return ReplayFacts(
+        request_id_seen=prior is not None,
+        nonce_seen=False,  # a replayed jti never gets past authentication
+        duplicate_of=(duplicate.request_id, duplicate.created_at) if duplicate else None,
+        duplicate_status=duplicate.status if duplicate else None,
+    )
 
 
 def _fired_rules(decision: Decision) -> list[str]:

@@ -6,7 +6,8 @@ through :func:`gateway.api.deps.principal`) and then reads
 is a 403 problem document naming what was refused, before the route's body is
 read. :func:`require_agency` and :func:`require_staff` do the same and hand the
 route the principal's own type, for routes that need an agency's id or a staff
-member's subject.
+member's subject; :func:`require_agency_spending_later` is the lookup route's
+:func:`require_agency`, whose token is spent with the decision leaf.
 
 The dependency is an instance of :class:`Require`, so a test can walk every
 route's dependencies and find the permission each one declares.
@@ -14,7 +15,7 @@ route's dependencies and find the permission each one declares.
 
 from __future__ import annotations
 
-from gateway.api.deps import PrincipalDep
+from gateway.api.deps import PrincipalDep, PrincipalSpendingLaterDep, ServicesDep
 from gateway.auth.permissions import Permission, may, role_of, roles_with
 from gateway.auth.tokens import AgencyPrincipal, Principal, StaffPrincipal
 from gateway.errors import ForbiddenError
@@ -50,6 +51,21 @@ class RequireAgency(Require):
         return principal
 
 
+class RequireAgencySpendingLater(Require):
+    """:class:`RequireAgency` for the lookup route, whose token is spent with its leaf.
+
+    A caller refused here still spends the token (now), as on every other route.
+    """
+
+    def __call__(  # type: ignore[override]  # FastAPI reads the parameters it must supply
+        self, principal: PrincipalSpendingLaterDep, svc: ServicesDep
+    ) -> AgencyPrincipal:
+        if not (may(principal, self.permission) and isinstance(principal, AgencyPrincipal)):
+            svc.verifier.spend(principal)
+            raise self.refused(principal)
+        return principal
+
+
 class RequireStaff(Require):
     """:class:`Require` for routes that record which staff member acted."""
 
@@ -65,6 +81,10 @@ def require(permission: Permission) -> Require:
 
 def require_agency(permission: Permission) -> RequireAgency:
     return RequireAgency(permission)
+
+
+def require_agency_spending_later(permission: Permission) -> RequireAgencySpendingLater:
+    return RequireAgencySpendingLater(permission)
 
 
 def require_staff(permission: Permission) -> RequireStaff:

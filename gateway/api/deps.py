@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gateway.auth.mtls import check_client_certificate
 from gateway.auth.tokens import AgencyPrincipal, Principal, token_use
+from gateway.errors import GatewayError
 from gateway.services import Services
 
 
@@ -55,3 +56,31 @@ def principal(
 
 PrincipalDep = Annotated[Principal, Depends(principal)]
 """Who the caller is; what the caller may do is :mod:`gateway.api.authz`'s question."""
+
+
+def principal_spending_later(
+    request: Request,
+    svc: ServicesDep,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    """:func:`principal` for the lookup route, whose token is spent with its decision leaf.
+
+    An agency's write token is checked against the replay memory but not recorded
+    (``defer_spend``, :mod:`gateway.auth.tokens`): the route must see that it is
+    spent on every way out, which it does, and so does this dependency if the
+    client certificate refuses the caller.
+    """
+    use = token_use(request.method)
+    now = svc.clock.now()
+    found = svc.verifier.verify(request.headers.get("authorization"), now, use, defer_spend=True)
+    if isinstance(found, AgencyPrincipal):
+        request.state.agency_id = found.agency.id
+    try:
+        check_client_certificate(found, svc.verifier.registry, request.scope)
+    except GatewayError:
+        svc.verifier.spend(found)
+        raise
+    return found
+
+
+PrincipalSpendingLaterDep = Annotated[Principal, Depends(principal_spending_later)]

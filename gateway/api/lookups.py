@@ -10,14 +10,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from gateway.api.authz import require_agency
+from gateway.api.authz import require_agency, require_agency_spending_later
 from gateway.api.deps import ServicesDep
 from gateway.api.openapi import json_body
 from gateway.api.problems import problem, problem_responses
 from gateway.api.schemas import LookupRequest, LookupResponse
 from gateway.auth.permissions import Permission
 from gateway.auth.tokens import AgencyPrincipal
-from gateway.errors import NotFoundError
+from gateway.errors import GatewayError, NotFoundError
+from gateway.services import Services
+
+log = structlog.get_logger(__name__)
 
 router = APIRouter(prefix="/v1/address-lookups", tags=["lookups"])
 
@@ -36,6 +39,14 @@ def _invalid(exc: ValidationError) -> JSONResponse:
     )
 
 
+async def _spend(svc: Services, principal: AgencyPrincipal) -> None:
+    """Spend a lookup's token that its leaf did not; the lookup's own error still answers."""
+    try:
+        await run_in_threadpool(svc.verifier.spend, principal)
+    except GatewayError as exc:  # the replay memory is down: so is every later use's check
+        log.error("token_spend.failed", error=exc.detail)
+
+
 @router.post(
     "",
     response_model=LookupResponse,
@@ -45,14 +56,22 @@ def _invalid(exc: ValidationError) -> JSONResponse:
 async def create_lookup(
     request: Request,
     svc: ServicesDep,
-    principal: Annotated[AgencyPrincipal, Depends(require_agency(Permission.LOOKUP_CREATE))],
+    principal: Annotated[
+        AgencyPrincipal, Depends(require_agency_spending_later(Permission.LOOKUP_CREATE))
+    ],
 ) -> JSONResponse:
-    raw = await request.body()
+    # The token is spent with the decision leaf (gateway.auth.tokens, "Where check 5
+    # writes"); a lookup that ends any other way spends it here before it answers.
     try:
+        raw = await request.body()
         body = LookupRequest.model_validate_json(raw)
+        response = await run_in_threadpool(svc.pipeline.run, principal, body)
     except ValidationError as exc:
+        await _spend(svc, principal)
         return _invalid(exc)
-    response = await run_in_threadpool(svc.pipeline.run, principal, body)
+    except Exception:
+        await _spend(svc, principal)
+        raise
     structlog.contextvars.bind_contextvars(
         decision_id=response.decision_id, log_index=response.log_index, outcome=response.outcome
     )

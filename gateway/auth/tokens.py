@@ -28,12 +28,24 @@ it is the token most likely to leak. Whoever holds a leaked one can read what
 its holder could read until it expires (at most the configured lifetime) but
 cannot ask for a disclosure, approve a review or record a court order. A token
 that made a state-changing call is worth nothing to a thief afterwards.
+
+Where check 5 writes (issue 11): most calls record a token's first use in a
+transaction of its own as they are authenticated. An address lookup instead
+*defers* its spend (``defer_spend=True``): check 5 only reads the replay memory
+and the principal carries a :class:`TokenSpend`, which the lookup writes in
+the transaction that appends its decision leaf, so one group commit (one
+fsync) holds the spend, the leaf and the answer. The database still decides:
+``jti`` is the replay memory's primary key, so of two lookups racing with one
+token the second one's leaf transaction fails on it and that lookup is
+refused, with no leaf and no answer. A lookup that ends before its leaf is
+written (a bad body, a conflict, a failure) spends the token on its way out
+(:mod:`gateway.api.lookups`), so no path leaves a write token unspent.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
@@ -54,12 +66,23 @@ STAFF_ROLES: tuple[StaffRole, ...] = ("auditor", "disclosure_officer", "operator
 
 
 @dataclass(frozen=True)
+class TokenSpend:
+    """A write token's first use, checked but not yet recorded (a deferred check 5)."""
+
+    jti: str
+    issuer: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class AgencyPrincipal:
     """An official of a registered agency; name, title and role come from the registry."""
 
     agency: Agency
     official: Official
     jti: str
+    spend: TokenSpend | None = None
+    """Set when the caller must record the token's use itself (``defer_spend``)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +111,10 @@ class ReplayGuard(Protocol):
     ) -> TokenUse | None:
         """Record ``use`` of ``jti`` if it is the first, atomically; return the use it was
         first recorded with before this call, or None if this call is the first use."""
+        ...
+
+    def recorded(self, jti: str) -> TokenUse | None:
+        """The use ``jti`` was first recorded with, or None; reads only."""
         ...
 
 
@@ -143,10 +170,19 @@ class TokenVerifier:
         self._registry = registry
 
     def verify(
-        self, authorization: str | None, now: datetime, use: TokenUse = "write"
+        self,
+        authorization: str | None,
+        now: datetime,
+        use: TokenUse = "write",
+        *,
+        defer_spend: bool = False,
     ) -> Principal:
         """The principal, or :class:`UnauthenticatedError`. ``use`` defaults to the strict
-        one: a caller that does not say the call is read-only spends the token."""
+        one: a caller that does not say the call is read-only spends the token.
+
+        With ``defer_spend`` an agency's write token that was never used is not recorded
+        here: the principal's :attr:`AgencyPrincipal.spend` says what the caller must
+        record (the lookup pipeline, in its decision leaf's transaction)."""
         token = _bearer(authorization)
         # 1. issuer and algorithm, read before the signature is trusted only to pick the key
         try:
@@ -207,7 +243,12 @@ class TokenVerifier:
         principal = self._principal(issuer, sub, jti, claims)
         # 5. replay, last: a token that fails any other check does not burn its jti
         expires_at = datetime.fromtimestamp(exp, tz=now.tzinfo)
-        first = self._replay.first_use(jti, issuer, expires_at, use)
+        if defer_spend and use == "write" and isinstance(principal, AgencyPrincipal):
+            first = self._replay.recorded(jti)
+            if first is None:
+                return replace(principal, spend=TokenSpend(jti, issuer, expires_at))
+        else:
+            first = self._replay.first_use(jti, issuer, expires_at, use)
         if first is None or (first == "read" and use == "read"):
             return principal
         if first == "read":
@@ -215,6 +256,16 @@ class TokenVerifier:
                 "token was used for reading; a state-changing call needs a fresh token"
             )
         raise UnauthenticatedError("token has already been used (replayed jti)")
+
+    def spend(self, principal: Principal) -> None:
+        """Record a deferred spend now, for a lookup that ends before its leaf is written.
+
+        A use recorded meanwhile (the same token raced in) changes nothing: either way
+        the token is spent, which is all this is for.
+        """
+        if isinstance(principal, AgencyPrincipal) and principal.spend is not None:
+            spend = principal.spend
+            self._replay.first_use(spend.jti, spend.issuer, spend.expires_at, "write")
 
     def _principal(self, issuer: str, sub: str, jti: str, claims: dict[str, Any]) -> Principal:
         # 4. who the subject is comes from the registry (or the staff role claim)

@@ -125,6 +125,46 @@ def update_answer(conn: Connection, decision_id: str, *, response_json: str, sta
         raise DatastoreUnavailableError("the settled answer could not be stored") from exc
 
 
+def answer_to_request_id(conn: Connection, agency_id: str, request_id: str) -> StoredLookup | None:
+    """The newest answer to this request id: one probe of ``ix_lookup_agency_request``."""
+    r = conn.execute(_BY_REQUEST_ID, {"agency": agency_id, "request_id": request_id}).first()
+    return _row(r) if r else None
+
+
+def recent_duplicate(
+    conn: Connection,
+    agency_id: str,
+    payload_sha256: str,
+    subjects_digest: str,
+    request_id: str,
+    since: datetime,
+) -> StoredLookup | None:
+    """An earlier lookup under another request id that asked the same thing (GW-3b).
+
+    Either the same ask, or the same subjects and periods where the earlier
+    answer disclosed something or is still in review: a corrected resend of a
+    request that was denied outright is a new ask, not a second disclosure.
+
+    Two probes, each the newest row of one index range (agency, digest, newest
+    first inside the window), and the newer of the two wins. An ``OR`` of the
+    two digests in one statement made the database read every lookup the
+    agency ever stored (issue 11: 1 ms on an empty history, 6 ms after 4,000);
+    each probe reads only rows with that very digest, so the cost no longer
+    depends on how many other lookups the agency made.
+    """
+    params = {
+        "agency": agency_id,
+        "digest": payload_sha256,
+        "request_id": request_id,
+        "since": since,
+    }
+    same_ask = conn.execute(_SAME_ASK, params).first()
+    same_subjects = conn.execute(_SAME_SUBJECTS, {**params, "digest": subjects_digest}).first()
+    found = [_row(r) for r in (same_ask, same_subjects) if r is not None]
+    # The same ask wins a tie: it is the stronger statement of what was repeated.
+    return max(found, key=lambda row: row.created_at) if found else None
+
+
 class LookupStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -132,10 +172,7 @@ class LookupStore:
     def by_request_id(self, agency_id: str, request_id: str) -> StoredLookup | None:
         """The newest answer to this request id: one probe of ``ix_lookup_agency_request``."""
         with self._read() as conn:
-            r = conn.execute(
-                _BY_REQUEST_ID, {"agency": agency_id, "request_id": request_id}
-            ).first()
-        return _row(r) if r else None
+            return answer_to_request_id(conn, agency_id, request_id)
 
     def recent_duplicate(
         self,
@@ -145,33 +182,11 @@ class LookupStore:
         request_id: str,
         since: datetime,
     ) -> StoredLookup | None:
-        """An earlier lookup under another request id that asked the same thing (GW-3b).
-
-        Either the same ask, or the same subjects and periods where the earlier
-        answer disclosed something or is still in review: a corrected resend of a
-        request that was denied outright is a new ask, not a second disclosure.
-
-        Two probes, each the newest row of one index range (agency, digest, newest
-        first inside the window), and the newer of the two wins. An ``OR`` of the
-        two digests in one statement made the database read every lookup the
-        agency ever stored (issue 11: 1 ms on an empty history, 6 ms after 4,000);
-        each probe reads only rows with that very digest, so the cost no longer
-        depends on how many other lookups the agency made.
-        """
-        params = {
-            "agency": agency_id,
-            "digest": payload_sha256,
-            "request_id": request_id,
-            "since": since,
-        }
+        """:func:`recent_duplicate` on a connection of its own."""
         with self._read() as conn:
-            same_ask = conn.execute(_SAME_ASK, params).first()
-            same_subjects = conn.execute(
-                _SAME_SUBJECTS, {**params, "digest": subjects_digest}
-            ).first()
-        found = [_row(r) for r in (same_ask, same_subjects) if r is not None]
-        # The same ask wins a tie: it is the stronger statement of what was repeated.
-        return max(found, key=lambda row: row.created_at) if found else None
+            return recent_duplicate(
+                conn, agency_id, payload_sha256, subjects_digest, request_id, since
+            )
 
     def get(self, decision_id: str) -> StoredLookup | None:
         with self._read() as conn:

@@ -9,6 +9,10 @@ insert succeeds, the other hits the primary key and reads the winner's row.
 A row is needed only while its token could still be accepted: tokens live at
 most ten minutes, so without :class:`TokenSweeper` forgetting expired ids the
 table would grow by one row per request for ever.
+
+A lookup's token is recorded by :func:`record_spend` in the transaction of
+the lookup's decision leaf instead (:mod:`gateway.auth.tokens`, "Where check 5
+writes"); the primary key is what refuses the second of two racing uses.
 """
 
 from __future__ import annotations
@@ -17,17 +21,41 @@ import threading
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import delete, insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from gateway.auth.tokens import TokenUse
+from gateway.auth.tokens import TokenSpend, TokenUse
 from gateway.clock import Clock
-from gateway.errors import DatastoreUnavailableError
+from gateway.errors import DatastoreUnavailableError, UnauthenticatedError
 from gateway.store.db import write_transaction
 from gateway.store.models import SEEN_TOKEN
 
 log = structlog.get_logger(__name__)
+
+_INSERT = insert(SEEN_TOKEN)
+_FIRST_USE = select(SEEN_TOKEN.c.first_use).where(SEEN_TOKEN.c.jti == bindparam("jti"))
+"""Built once: :func:`record_spend` runs inside the decision log's write lock."""
+
+
+def record_spend(conn: Connection, spend: TokenSpend) -> None:
+    """Record a write token's deferred first use in the caller's transaction.
+
+    Raises :class:`UnauthenticatedError` (a replayed token) if the ``jti`` is already
+    recorded, e.g. by another lookup with the same token committed first; the
+    caller's transaction must then be rolled back (its leaf is not written).
+    """
+    row = {
+        "jti": spend.jti,
+        "agency_or_issuer": spend.issuer,
+        "expires_at": spend.expires_at,
+        "first_use": "write",
+    }
+    try:
+        conn.execute(_INSERT, row)
+    except IntegrityError as exc:
+        raise UnauthenticatedError("token has already been used (replayed jti)") from exc
+
 
 SWEEP_INTERVAL_SECONDS = 60.0
 """How often expired token ids are forgotten: a tenth of the longest token lifetime,
@@ -45,29 +73,34 @@ class SqlTokenUses:
     ) -> TokenUse | None:
         try:
             # A read token is presented again and again: look before taking a write lock.
-            known = self._recorded(jti)
+            known = self.recorded(jti)
             if known is not None:
                 return known
             try:
                 with write_transaction(self._engine) as conn:
                     conn.execute(
-                        insert(SEEN_TOKEN).values(
-                            jti=jti, agency_or_issuer=issuer, expires_at=expires_at, first_use=use
-                        )
+                        _INSERT,
+                        {
+                            "jti": jti,
+                            "agency_or_issuer": issuer,
+                            "expires_at": expires_at,
+                            "first_use": use,
+                        },
                     )
             except IntegrityError:
                 # Someone used it first, between the look and the insert. A row gone again
                 # (expired and forgotten) is treated as spent: fail closed.
-                return self._recorded(jti) or "write"
+                return self.recorded(jti) or "write"
         except SQLAlchemyError as exc:
             raise DatastoreUnavailableError("token replay memory is unavailable") from exc
         return None
 
-    def _recorded(self, jti: str) -> TokenUse | None:
-        with self._engine.connect() as conn:
-            row = conn.execute(
-                select(SEEN_TOKEN.c.first_use).where(SEEN_TOKEN.c.jti == jti)
-            ).scalar_one_or_none()
+    def recorded(self, jti: str) -> TokenUse | None:
+        try:
+            with self._engine.connect() as conn:
+                row = conn.execute(_FIRST_USE, {"jti": jti}).scalar_one_or_none()
+        except SQLAlchemyError as exc:
+            raise DatastoreUnavailableError("token replay memory is unavailable") from exc
         if row is None:
             return None
         # Anything but a recorded read counts as spent.

@@ -40,6 +40,9 @@ class MemoryReplay:
             self.seen[jti] = use
         return first
 
+    def recorded(self, jti: str) -> TokenUse | None:
+        return self.seen.get(jti)
+
 
 @pytest.fixture
 def registry() -> Registry:
