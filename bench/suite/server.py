@@ -92,8 +92,7 @@ class Home:
             GATEWAY_POLICY_DIR=str(self.policy_dir),
             GATEWAY_OPA_BINARY=str(OPA_BINARY),
             GATEWAY_LOG_LEVEL="WARNING",
-            **self.extra_env,
-        )
+        ) | self.extra_env
 
 
 def make_home(
