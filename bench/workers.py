@@ -16,7 +16,9 @@ duplicate) with its own token, minted beforehand. All workers append to one
 decision log: the database's write lock sequences them (SQLite ``BEGIN
 IMMEDIATE``), and each process groups its concurrent appends into one commit.
 
-    uv run python bench/workers.py --taxpayers 5000 --requests 150 --concurrent 600
+    uv run python bench/workers.py --taxpayers 5000 --requests 60 --concurrent 240
+
+The default order 1, 2, 4, 4, 2, 1 shows drift of the machine's load within a run.
 """
 
 from __future__ import annotations
@@ -172,7 +174,9 @@ def main() -> None:
     ap.add_argument("--taxpayers", type=int, default=5_000)
     ap.add_argument("--requests", type=int, default=150, help="sequential lookups per run")
     ap.add_argument("--concurrent", type=int, default=600, help="lookups by 16 clients per run")
-    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    ap.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2, 4, 4, 2, 1], help="one run each, in order"
+    )
     args = ap.parse_args()
     gateway = str(Path(sys.executable).parent / "gateway")
     print(f"load average before: {os.getloadavg()[0]:.2f} (cores: {os.cpu_count()})")

@@ -455,7 +455,10 @@ class WorkerSupervisor(Multiprocess):
 def bound_socket(address: tuple[str, int]) -> socket.socket:
     """A socket bound to ``address`` with ``SO_REUSEPORT``, not yet listening."""
     family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto given, not 0: asyncio sets TCP_NODELAY on accepted sockets only when their
+    # proto says TCP; without it Nagle's algorithm and delayed ACKs added ~45 ms to
+    # every answer (sequential median 60 ms with workers against 15 ms without).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
