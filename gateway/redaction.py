@@ -37,8 +37,9 @@ def final_outcome(request_outcome: Effect, decision: SubjectDecision) -> Subject
     The policy denies every subject of a denied request (POLICY_MODEL.md §3.1), but
     a policy edit that broke that roll-up must not become a release: the request's
     own outcome is the one check no subject entry can talk its way around. Both the
-    datastore read (``gateway.pep``) and :func:`redact` go through here, so a denied
-    request neither reads nor releases an address.
+    choice of the address to release (``gateway.pep`` step 6, from the rows resolution
+    read) and :func:`redact` go through here, so a denied request neither takes nor
+    releases an address.
     """
     if request_outcome == "DENY":
         return "denied"
