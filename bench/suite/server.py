@@ -86,13 +86,16 @@ class Home:
         return self.path / "gateway.db"
 
     def env(self) -> dict[str, str]:
-        return dict(
-            os.environ,
-            GATEWAY_HOME=str(self.path),
-            GATEWAY_POLICY_DIR=str(self.policy_dir),
-            GATEWAY_OPA_BINARY=str(OPA_BINARY),
-            GATEWAY_LOG_LEVEL="WARNING",
-        ) | self.extra_env
+        return (
+            dict(
+                os.environ,
+                GATEWAY_HOME=str(self.path),
+                GATEWAY_POLICY_DIR=str(self.policy_dir),
+                GATEWAY_OPA_BINARY=str(OPA_BINARY),
+                GATEWAY_LOG_LEVEL="WARNING",
+            )
+            | self.extra_env
+        )
 
 
 def make_home(
