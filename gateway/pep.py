@@ -453,7 +453,7 @@ class LookupPipeline:
             # can no longer change before this commits.
             if ask.principal.spend is not None:
                 record_spend(conn, ask.principal.spend)
-            if _replay_facts(conn, ask, policy) != replay:
+            if not _same_facts_for_the_policy(_replay_facts(conn, ask, policy), replay):
                 raise ReplayFactsChangedError("an identical request was decided meanwhile")
             stored = StoredLookup(
                 decision_id=ask.decision_id,
@@ -520,6 +520,22 @@ def _replay_facts(conn: Connection, ask: _Ask, policy: PolicyInUse) -> ReplayFac
         nonce_seen=False,  # a replayed jti never gets past authentication
         duplicate_of=(duplicate.request_id, duplicate.created_at) if duplicate else None,
         duplicate_status=duplicate.status if duplicate else None,
+    )
+
+
+def _same_facts_for_the_policy(now: ReplayFacts, then: ReplayFacts) -> bool:
+    """Whether the decision taken on ``then`` still holds for the facts as they are ``now``.
+
+    Which earlier request a duplicate repeats may change (each racer that commits is a
+    newer one) without changing the decision: a duplicate then is a duplicate now. Only
+    a fact appearing, or an earlier answer's status changing (a review settled it), does.
+    Comparing the whole facts made racers lose to each other again and again (16
+    identical asks on four workers: some ran out of attempts and got a 409).
+    """
+    return (
+        now.request_id_seen == then.request_id_seen
+        and (now.duplicate_of is None) == (then.duplicate_of is None)
+        and now.duplicate_status == then.duplicate_status
     )
 
 

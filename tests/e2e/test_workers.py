@@ -283,12 +283,6 @@ def test_the_same_ask_under_different_request_ids_is_new_exactly_once(served: Se
     assert new == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pep.py compares the whole ReplayFacts under the lock, and duplicate_of names the"
-    " newest duplicate: every commit of a racer changes it, so some racers use up their"
-    " three attempts and get 409 instead of a GW-3b denial",
-)
 def test_the_same_ask_under_different_request_ids_racing_is_never_refused(
     served: Served,
 ) -> None:
