@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,13 @@ def postgres_url() -> Iterator[str]:
     base = _postgres_url()
     if base is None:
         pytest.skip("GATEWAY_TEST_POSTGRES_URL is not set (CI sets it)")
+    with fresh_postgres_database(base) as url:
+        yield url
+
+
+@contextmanager
+def fresh_postgres_database(base: str) -> Iterator[str]:
+    """A new, empty database on the server of ``base``, dropped (forcibly) on the way out."""
     name = f"gw_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -37,13 +37,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from gateway.pdp.process import free_loopback_port
 from gateway.settings import Settings
 from tests import scenarios as sc
-from tests.conftest import DEMO_JSONL, POLICY_DIR
+from tests.conftest import DEMO_JSONL, POLICY_DIR, fresh_postgres_database
 from tests.e2e.served import GATEWAY, cli, gateway_env, wait_ready
 from tests.support import Tokens
 
@@ -95,16 +93,8 @@ def _fresh_postgres() -> Iterator[str]:
     base = os.environ.get("GATEWAY_TEST_POSTGRES_URL")
     if base is None:
         pytest.skip("GATEWAY_TEST_POSTGRES_URL is not set (CI sets it)")
-    name = f"gw_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database(base) as url:
+        yield url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
