@@ -27,7 +27,6 @@ import argparse
 import os
 import re
 import signal
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,9 @@ import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from suite.server import people as seeded_people
 
 from gateway.auth.keys import KeyStore
 from gateway.auth.tokens import mint_token
@@ -53,26 +55,11 @@ CLIENTS = 16
 
 
 def _people(db: Path, n: int) -> list[dict[str, Any]]:
-    """TIN, name and last known address of n seeded taxpayers (not the named demo ones)."""
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute(
-            """SELECT t.tin, t.first_name, t.last_name, a.line1, a.line2, a.city, a.state, a.zip
-               FROM taxpayer t JOIN address a ON a.taxpayer_id = t.id
-               WHERE t.id > 8 AND a.tax_year = (SELECT max(tax_year) FROM address
-                                                WHERE taxpayer_id = t.id)
-               GROUP BY t.id ORDER BY t.id LIMIT ?""",
-            (n,),
-        ).fetchall()
-    if len(rows) < n:
-        raise SystemExit(f"seed more taxpayers: need {n}, found {len(rows)}")
-    return [
-        {
-            "tin": tin,
-            "name": {"first": first, "middle": None, "last": last},
-            "address": {"line1": l1, "line2": l2, "city": city, "state": st, "zip": zc},
-        }
-        for tin, first, last, l1, l2, city, st, zc in rows
-    ]
+    """``n`` seeded taxpayers (bench/suite/server.py), or exit if fewer were seeded."""
+    found = seeded_people(db, n)
+    if len(found) < n:
+        raise SystemExit(f"seed more taxpayers: need {n}, found {len(found)}")
+    return found
 
 
 def _started_workers(url: str) -> int:
