@@ -38,7 +38,7 @@ from pydantic import BaseModel
 from starlette.routing import BaseRoute
 
 from gateway.api.authz import Require
-from gateway.api.deps import principal
+from gateway.api.deps import principal, principal_spending_later
 from gateway.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA_REF, ProblemDocument
 from gateway.settings import Settings
 
@@ -153,7 +153,7 @@ def _operations(
 
 def _problems_of(route: Any, method: str, operation: dict[str, Any]) -> list[int]:
     calls = list(_calls(route.dependant))
-    authenticated = principal in calls
+    authenticated = principal in calls or principal_spending_later in calls
     statuses: list[int] = []
     if authenticated:
         statuses += [401, 503]
