@@ -39,8 +39,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
-from sqlalchemy import select
+from history import seeded_people
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -50,7 +51,6 @@ from gateway.domain import LookupRequest
 from gateway.pdp.decision import Decision, SubjectDecision
 from gateway.pep import LookupPipeline
 from gateway.store.db import make_engine, migrate
-from gateway.store.models import ADDRESS, TAXPAYER
 from gateway.store.seed import seed_population
 from tests import scenarios
 from tests.support import Tokens, make_settings, running_gateway
@@ -71,37 +71,6 @@ def _timed(method: Callable[..., Any]) -> Callable[..., Any]:
 
 def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 3) if values else None
-
-
-def _people(engine: Engine, n: int, skip: int) -> list[dict[str, Any]]:
-    """TIN, name and newest address of ``n`` seeded (not demo) taxpayers after ``skip``."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                TAXPAYER.c.tin,
-                TAXPAYER.c.first_name,
-                TAXPAYER.c.last_name,
-                ADDRESS.c.line1,
-                ADDRESS.c.city,
-                ADDRESS.c.state,
-                ADDRESS.c.zip,
-            )
-            .join(ADDRESS, ADDRESS.c.taxpayer_id == TAXPAYER.c.id)
-            .where(TAXPAYER.c.id > 8 + skip)
-            .group_by(TAXPAYER.c.id)
-            .order_by(TAXPAYER.c.id)
-            .limit(n)
-        ).all()
-    if len(rows) < n:
-        raise SystemExit(f"seed more taxpayers: need {n + skip}")
-    return [
-        {
-            "tin": None if i % 10 == 9 else tin,
-            "name": {"first": first, "middle": None, "last": last},
-            "address": {"line1": l1, "line2": None, "city": city, "state": st, "zip": zc},
-        }
-        for i, (tin, first, last, l1, city, st, zc) in enumerate(rows)
-    ]
 
 
 def _datastore_only(engine: Engine, body: dict[str, Any]) -> tuple[float, float]:
@@ -182,13 +151,13 @@ def main() -> None:
                     template = body["subjects"][0]
                     body["subjects"] = [
                         {**template, "ref": f"TP-{i:06d}", **person}
-                        for i, person in enumerate(_people(engine, n, skip))
+                        for i, person in enumerate(seeded_people(engine, n, skip))
                     ]
                     skip += n
                     alone_body = dict(body)
                     alone_body["subjects"] = [
                         {**template, "ref": f"TP-{i:06d}", **person}
-                        for i, person in enumerate(_people(engine, n, skip))
+                        for i, person in enumerate(seeded_people(engine, n, skip))
                     ]
                     skip += n
                     wall, cpu = _datastore_only(engine, alone_body)

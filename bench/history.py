@@ -62,7 +62,7 @@ def _median_ms(call: Callable[[], object], samples: int) -> float:
     return statistics.median(times)
 
 
-def _people(engine: Engine, n: int, skip: int) -> list[dict[str, Any]]:
+def seeded_people(engine: Engine, n: int, skip: int) -> list[dict[str, Any]]:
     """TIN, name and newest address of ``n`` seeded (not demo) taxpayers after ``skip``."""
     with engine.connect() as conn:
         rows = conn.execute(
@@ -175,11 +175,11 @@ def main() -> None:
         migrate(engine)
         seed_population(engine, args.taxpayers)
         per_run = args.lookups + 20
-        empty = _measure(settings, engine, _people(engine, per_run, 0), args.samples)
+        empty = _measure(settings, engine, seeded_people(engine, per_run, 0), args.samples)
         t0 = time.perf_counter()
         _write_history(engine, args.history, datetime.now(UTC))
         written_s = time.perf_counter() - t0
-        full = _measure(settings, engine, _people(engine, per_run, per_run), args.samples)
+        full = _measure(settings, engine, seeded_people(engine, per_run, per_run), args.samples)
         engine.dispose()
     result = {
         "history": args.history,
