@@ -27,6 +27,7 @@ from gateway.auth.tokens import STAFF_ROLES, mint_token
 from gateway.clock import SystemClock, UnsafePinnedClock
 from gateway.court_orders.commands import court_orders_app
 from gateway.errors import GatewayError
+from gateway.metrics import process_alive
 from gateway.pdp.commands import policy_app
 from gateway.settings import Settings, UnsafeSettingError
 from gateway.store.commands import seed_command, store_app
@@ -148,22 +149,12 @@ def _fresh_worker_dir(settings: Settings) -> Path:
     root = settings.home / "workers"
     root.mkdir(parents=True, exist_ok=True)
     for old in root.iterdir():
-        if old.name.isdigit() and not _alive(int(old.name)):
+        if old.name.isdigit() and not process_alive(int(old.name)):
             shutil.rmtree(old, ignore_errors=True)
     shared = root / str(os.getpid())
     shutil.rmtree(shared, ignore_errors=True)
     (shared / "metrics").mkdir(parents=True)
     return shared
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @app.command()

@@ -254,7 +254,7 @@ def forget_dead_workers(directory: Path) -> None:
     say so themselves); their counts stay in the sums."""
     for path in directory.glob("gauge_live*_*.db"):
         pid = path.stem.rpartition("_")[2]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             multiprocess.mark_process_dead(int(pid), str(directory))  # type: ignore[no-untyped-call]
 
 
@@ -263,7 +263,8 @@ def worker_stopped(directory: Path) -> None:
     multiprocess.mark_process_dead(os.getpid(), str(directory))  # type: ignore[no-untyped-call]
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (one we may not signal exists too)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
