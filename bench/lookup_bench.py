@@ -21,7 +21,6 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -35,14 +34,6 @@ from gateway.auth.keys import KeyStore
 from gateway.auth.tokens import mint_token
 from gateway.pdp.process import free_loopback_port
 from tests import scenarios
-
-
-def _people(db: Path, n: int) -> list[dict[str, Any]]:
-    """``n`` seeded taxpayers (bench/suite/server.py), or exit if fewer were seeded."""
-    found = seeded_people(db, n)
-    if len(found) < n:
-        raise SystemExit(f"seed more taxpayers: need {n}, found {len(found)}")
-    return found
 
 
 def _wait_ready(url: str) -> None:
@@ -78,7 +69,7 @@ def main() -> None:
             capture_output=True,
         )
         total = args.requests + 5
-        people = _people(Path(home) / "gateway.db", total)
+        people = seeded_people(Path(home) / "gateway.db", total, exactly=True)
         keys = KeyStore(Path(home) / "keys")
         now = datetime.now(UTC)
         tokens = [

@@ -54,14 +54,6 @@ from tests import scenarios
 CLIENTS = 16
 
 
-def _people(db: Path, n: int) -> list[dict[str, Any]]:
-    """``n`` seeded taxpayers (bench/suite/server.py), or exit if fewer were seeded."""
-    found = seeded_people(db, n)
-    if len(found) < n:
-        raise SystemExit(f"seed more taxpayers: need {n}, found {len(found)}")
-    return found
-
-
 def _started_workers(url: str) -> int:
     body = httpx.get(f"{url}/metrics", timeout=10).text
     found = re.findall(r"^gateway_worker_started_seconds(?:\{[^}]*\})? ([0-9.e+]+)$", body, re.M)
@@ -186,7 +178,7 @@ def main() -> None:
             capture_output=True,
         )
         per_run = args.requests + 5 + args.concurrent
-        people = _people(home / "gateway.db", per_run * len(args.workers))
+        people = seeded_people(home / "gateway.db", per_run * len(args.workers), exactly=True)
         for run, workers in enumerate(args.workers):
             mine = people[run * per_run : (run + 1) * per_run]
             sequential_asks = Asks(home, mine[: args.requests + 5])

@@ -139,8 +139,11 @@ def make_home(
     return home
 
 
-def people(db: Path, n: int) -> list[dict[str, Any]]:
-    """TIN, name and newest address of up to ``n`` seeded taxpayers (not the named demo ones)."""
+def people(db: Path, n: int, *, exactly: bool = False) -> list[dict[str, Any]]:
+    """TIN, name and newest address of up to ``n`` seeded taxpayers (not the named demo ones).
+
+    With ``exactly``, fewer than ``n`` seeded is an error that ends the benchmark.
+    """
     with sqlite3.connect(db) as conn:
         rows = conn.execute(
             """SELECT t.tin, t.first_name, t.last_name, a.line1, a.line2, a.city, a.state, a.zip
@@ -150,6 +153,8 @@ def people(db: Path, n: int) -> list[dict[str, Any]]:
                GROUP BY t.id ORDER BY t.id LIMIT ?""",
             (n,),
         ).fetchall()
+    if exactly and len(rows) < n:
+        raise SystemExit(f"seed more taxpayers: need {n}, found {len(rows)}")
     return [
         {
             "tin": tin,
