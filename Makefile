@@ -78,15 +78,17 @@ soak: .venv/.synced $(OPA)
 # + one durable log append) and the gateway over HTTP in the same run; writes
 # bench/results/bench.{json,png}. Under five minutes on a 2-core machine. `bench-full`
 # adds 1,000,000 taxpayers (seeded once, cached in .gateway/bench-cache), 100,000
-# earlier lookups and the 1,000- and 10,000-subject requests (bench-full.{json,png}).
+# earlier lookups and the 1,000- and 10,000-subject requests, and quotes the median of
+# BENCH_RUNS whole runs (bench/repeat.py; bench-full.json, each run in bench-full-runK.json).
 # BENCH_ARGS passes options through, e.g. BENCH_ARGS="--workers 2".
 BENCH_ARGS ?=
+BENCH_RUNS ?= 3
 
 bench: .venv/.synced $(OPA)
 	uv run python bench/run.py $(BENCH_ARGS)
 
 bench-full: .venv/.synced $(OPA)
-	uv run python bench/run.py --full $(BENCH_ARGS)
+	uv run python bench/repeat.py --runs $(BENCH_RUNS) -- --full $(BENCH_ARGS)
 
 clean:
 	rm -rf .gateway .tools .venv .pytest_cache .mypy_cache .ruff_cache .coverage
