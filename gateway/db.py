@@ -29,6 +29,11 @@ Guarantees:
   ``default_transaction_isolation`` says: the decision log takes its lock and
   then reads the stored size in the same transaction, and only a snapshot per
   statement sees what the previous lock holder committed.
+* PostgreSQL connections run with ``synchronous_commit = on`` whatever the
+  server or database says: a commit the gateway reports (a decision leaf, a
+  spent token, a stored answer) must be on disk before the agency gets its
+  answer, as SQLite's ``synchronous=FULL`` guarantees; ``off`` would let a
+  crash lose answered decisions from the log.
 * A PostgreSQL session that sits inside a transaction without sending anything
   for :attr:`PoolOptions.idle_in_transaction_timeout_seconds` is ended by the
   server (``idle_in_transaction_session_timeout``), rolling its transaction
@@ -133,6 +138,7 @@ def _configure_postgres(engine: Engine, *, idle_ms: int) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"SET idle_in_transaction_session_timeout = {idle_ms}")
+            cursor.execute("SET synchronous_commit = on")
         finally:
             cursor.close()
         dbapi_connection.commit()

@@ -1,4 +1,4 @@
-"""Several replicas on one log: the lock's fail-over, the isolation level, the first key record.
+"""Several replicas on one log: lock fail-over, isolation, durability, the first key record.
 
 A killed process closes its sockets and the server rolls its transaction back
 at once (tests/e2e/test_many_hosts.py kills one with -9). A frozen process, a
@@ -86,6 +86,26 @@ def test_the_gateways_transactions_read_committed_whatever_the_server_default(
         with engine.connect() as conn:
             level = conn.exec_driver_sql("SHOW transaction_isolation").scalar_one()
         assert level == "read committed"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_gateways_commits_wait_for_disk_whatever_the_server_default(
+    postgres_url: str,
+) -> None:
+    """A database set to ``synchronous_commit = off`` would let a crash lose answered leaves."""
+    admin = make_engine(postgres_url)
+    database = admin.url.database
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'ALTER DATABASE "{database}" SET synchronous_commit = off')
+        conn.commit()
+    admin.dispose()
+    engine = make_engine(postgres_url)
+    try:
+        with engine.connect() as conn:
+            setting = conn.exec_driver_sql("SHOW synchronous_commit").scalar_one()
+        assert setting == "on"
     finally:
         engine.dispose()
 
