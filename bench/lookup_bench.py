@@ -4,7 +4,9 @@ Starts `gateway serve` on a fresh home seeded with N taxpayers and sends R
 sequential F-FBI-I2-shaped lookups, each about a different seeded taxpayer
 (asking about the same person twice in a day is a duplicate, GW-3b) and each
 with its own token, minted beforehand so that signing is not timed. Prints the
-median and p95 in milliseconds and the outcomes.
+median and p95 in milliseconds, the gateway process's CPU time per lookup (user
+plus system, all threads, OPA not included: less noisy than latency on a shared
+machine) and the outcomes.
 
     uv run python bench/lookup_bench.py --taxpayers 100000 --requests 300
 """
@@ -28,6 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
+from suite.server import _children
 from suite.server import people as seeded_people
 
 from gateway.auth.keys import KeyStore
@@ -47,10 +50,27 @@ def _wait_ready(url: str) -> None:
     raise SystemExit("gateway did not become ready")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU of ``gateway serve`` and its workers (all threads), OPA not counted."""
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            if Path(f"/proc/{current}/cmdline").read_bytes().split(b"\0")[0].endswith(b"opa"):
+                continue
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        todo += _children(current)
+    return total
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--taxpayers", type=int, default=10_000)
     ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--workers", type=int, default=None, help="gateway serve --workers")
     args = ap.parse_args()
     gateway = str(Path(sys.executable).parent / "gateway")
     with tempfile.TemporaryDirectory() as home:
@@ -84,8 +104,9 @@ def main() -> None:
             for _ in range(total)
         ]
         port = free_loopback_port()
+        workers = [] if args.workers is None else ["--workers", str(args.workers)]
         proc = subprocess.Popen(
-            [gateway, "serve", "--port", str(port)],
+            [gateway, "serve", "--port", str(port), *workers],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -93,6 +114,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         samples: list[float] = []
         outcomes: Counter[str] = Counter()
+        cpu = 0.0
         try:
             _wait_ready(url)
             with httpx.Client(base_url=url, timeout=10) as client:
@@ -108,8 +130,11 @@ def main() -> None:
                     if r.status_code != 200:
                         raise SystemExit(f"unexpected answer: {r.status_code} {r.text}")
                     outcomes[r.json()["outcome"]] += 1
-                    if i >= 5:  # warm-up
+                    if i == 4:  # warm-up done
+                        cpu = -_cpu_seconds(proc.pid)
+                    if i >= 5:
                         samples.append(elapsed * 1000)
+                cpu += _cpu_seconds(proc.pid)
         finally:
             proc.terminate()
             proc.wait(timeout=20)
@@ -117,7 +142,9 @@ def main() -> None:
     print(
         f"taxpayers={args.taxpayers} requests={len(samples)} "
         f"median_ms={statistics.median(samples):.2f} "
-        f"p95_ms={samples[int(len(samples) * 0.95) - 1]:.2f} outcomes={dict(outcomes)}"
+        f"p95_ms={samples[int(len(samples) * 0.95) - 1]:.2f} "
+        f"gateway_cpu_ms_per_lookup={cpu * 1000 / len(samples):.2f} "
+        f"load_avg_1m={os.getloadavg()[0]:.2f} outcomes={dict(outcomes)}"
     )
 
 
