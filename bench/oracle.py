@@ -28,6 +28,7 @@ import argparse
 import math
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -226,10 +227,13 @@ def main() -> None:
     gateway = str(Path(sys.executable).parent / "gateway")
     rng = random.Random(args.seed)  # noqa: S311 - benchmark order, not a secret
     with tempfile.TemporaryDirectory() as home:
+        # A copy: the gateway reloads its policy directory when it changes, and an edit in
+        # the working tree during a run would change policy_revision halfway through.
+        policies = shutil.copytree(REPO / "policies", Path(home) / "policies")
         env = dict(
             os.environ,
             GATEWAY_HOME=home,
-            GATEWAY_POLICY_DIR=str(REPO / "policies"),
+            GATEWAY_POLICY_DIR=str(policies),
             GATEWAY_OPA_BINARY=str(REPO / ".tools" / "bin" / "opa"),
             GATEWAY_LOG_LEVEL="WARNING",
         )
