@@ -10,10 +10,14 @@ member's subject; :func:`require_agency_spending_later` is the lookup route's
 :func:`require_agency`, whose token is spent with the decision leaf.
 
 The dependency is an instance of :class:`Require`, so a test can walk every
-route's dependencies and find the permission each one declares.
+route's dependencies and find the permission each one declares. Its check is
+``async``: it reads a table and never blocks, and FastAPI would otherwise run it
+in the thread pool, one more hop to a worker thread per request.
 """
 
 from __future__ import annotations
+
+from fastapi.concurrency import run_in_threadpool
 
 from gateway.api.deps import PrincipalDep, PrincipalSpendingLaterDep, ServicesDep
 from gateway.auth.permissions import Permission, may, role_of, roles_with
@@ -27,7 +31,7 @@ class Require:
     def __init__(self, permission: Permission) -> None:
         self.permission = permission
 
-    def __call__(self, principal: PrincipalDep) -> Principal:
+    async def __call__(self, principal: PrincipalDep) -> Principal:
         if not may(principal, self.permission):
             raise self.refused(principal)
         return principal
@@ -45,7 +49,7 @@ class Require:
 class RequireAgency(Require):
     """:class:`Require` for routes that act for an agency (they need its id)."""
 
-    def __call__(self, principal: PrincipalDep) -> AgencyPrincipal:
+    async def __call__(self, principal: PrincipalDep) -> AgencyPrincipal:
         if not (may(principal, self.permission) and isinstance(principal, AgencyPrincipal)):
             raise self.refused(principal)
         return principal
@@ -57,11 +61,11 @@ class RequireAgencySpendingLater(Require):
     A caller refused here still spends the token (now), as on every other route.
     """
 
-    def __call__(  # type: ignore[override]  # FastAPI reads the parameters it must supply
+    async def __call__(  # type: ignore[override]  # FastAPI reads the parameters it must supply
         self, principal: PrincipalSpendingLaterDep, svc: ServicesDep
     ) -> AgencyPrincipal:
         if not (may(principal, self.permission) and isinstance(principal, AgencyPrincipal)):
-            svc.verifier.spend(principal)
+            await run_in_threadpool(svc.verifier.spend, principal)  # a database write
             raise self.refused(principal)
         return principal
 
@@ -69,7 +73,7 @@ class RequireAgencySpendingLater(Require):
 class RequireStaff(Require):
     """:class:`Require` for routes that record which staff member acted."""
 
-    def __call__(self, principal: PrincipalDep) -> StaffPrincipal:
+    async def __call__(self, principal: PrincipalDep) -> StaffPrincipal:
         if not (may(principal, self.permission) and isinstance(principal, StaffPrincipal)):
             raise self.refused(principal)
         return principal
