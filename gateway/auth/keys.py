@@ -50,6 +50,18 @@ def write_key_file(path: Path, data: bytes, *, mode: int = 0o600) -> bool:
     return True
 
 
+_Stamp = tuple[int, int, int, int]
+"""A key file's device, inode, modification time (ns) and size."""
+
+
+def _stamp(path: Path) -> _Stamp | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+
+
 class KeyNotFoundError(LookupError):
     """No key is registered for this issuer."""
 
@@ -60,6 +72,11 @@ class KeyStore:
     ``gateway_key`` and ``agencies_dir`` move them (``GATEWAY_TOKEN_KEY_FILE``,
     ``GATEWAY_AGENCY_KEYS_DIR``); without ``gateway.pub`` beside the gateway's key,
     its public key is derived from the private one.
+
+    Public keys are read for every token, so a parsed key is kept with its file's
+    stamp (:func:`_stamp`) and parsed again only when the file changed: a key
+    replaced, rotated or removed on disk is seen at the next token, as before,
+    for a ``stat`` instead of a read and a PEM parse per token.
     """
 
     def __init__(
@@ -68,6 +85,7 @@ class KeyStore:
         self.keys_dir = keys_dir
         self.gateway_key = gateway_key or keys_dir / f"{GATEWAY_KEY_NAME}.key"
         self.agencies_dir = agencies_dir or keys_dir / "agencies"
+        self._parsed: dict[Path, tuple[_Stamp, Ed25519PublicKey]] = {}
 
     def _base(self, issuer: str) -> Path:
         if issuer == GATEWAY_KEY_NAME:
@@ -77,6 +95,19 @@ class KeyStore:
         return self.agencies_dir / issuer
 
     def public_key(self, issuer: str) -> Ed25519PublicKey:
+        path = self._base(issuer).with_suffix(".pub")
+        stamp = _stamp(path)
+        if stamp is None and issuer == GATEWAY_KEY_NAME:
+            path, stamp = self.gateway_key, _stamp(self.gateway_key)
+        cached = self._parsed.get(path)
+        if stamp is not None and cached is not None and cached[0] == stamp:
+            return cached[1]
+        key = self._read_public_key(issuer)
+        if stamp is not None:  # taken before the read: a file changed meanwhile is read again
+            self._parsed[path] = (stamp, key)
+        return key
+
+    def _read_public_key(self, issuer: str) -> Ed25519PublicKey:
         path = self._base(issuer).with_suffix(".pub")
         try:
             key = serialization.load_pem_public_key(path.read_bytes())
