@@ -121,22 +121,44 @@ review_approved := lib.finding(rego.metadata.rule())
 # METADATA
 # title: The decision for one subject
 # description: >-
+#   The subject's reference and release year, and the verdict its findings
+#   give (the same for every subject with the same findings).
+_subject(i, t) := {
+	"ref": lib.ref_of(t),
+	"outcome": verdict.outcome,
+	"release_tax_year": _release_year(verdict.outcome, years),
+	"redacted": verdict.redacted,
+	"findings": verdict.findings,
+	"reasons": verdict.reasons,
+} if {
+	verdict := _verdict(object.get(_bases, i, {}), object.get(_requester_findings, i, {}), object.get(_record_findings, i, {}))
+	years := array.concat(
+		[year | year := i1.release_year[i]],
+		[year | year := t.record.last_known_tax_year; is_number(year)],
+	)
+}
+
+# METADATA
+# title: What a subject's findings decide
+# description: >-
 #   visible: findings decided from the requester's own facts (and 6103-A),
 #   the only ones the requester sees; decided: those plus the findings
 #   decided from the datastore, all of which make the outcome and go to the
-#   audit log.
-_subject(i, t) := {
-	"ref": lib.ref_of(t),
+#   audit log. The arguments are the subject's entries of _bases,
+#   _requester_findings and _record_findings ({finding: true} objects), so
+#   that OPA's cache of function results decides each distinct combination
+#   once: in a batch most subjects share theirs, and sorting and merging
+#   findings per subject cost more than the rest of the policy.
+_verdict(basis_of, requester_of, record_of) := {
 	"outcome": subject_outcome,
-	"release_tax_year": _release_year(i, t, subject_outcome),
 	"redacted": sort(lib.extra_fields | {"LAST_KNOWN_ADDRESS" | subject_outcome == "DENY"}),
 	"findings": lib.sorted_findings(decided | shown),
 	"reasons": lib.sorted_findings(visible | shown),
 } if {
-	bases := lib.of_subject(_bases, i)
+	bases := object.keys(basis_of)
 	no_basis := {_no_basis | count(bases) == 0}
-	visible := lib.of_subject(_requester_findings, i) | no_basis
-	decided := visible | lib.of_subject(_record_findings, i)
+	visible := object.keys(requester_of) | no_basis
+	decided := visible | object.keys(record_of)
 	subject_outcome := lib.outcome_name[max({_request_rank, lib.worst_rank(decided)})]
 	shown := _shown(subject_outcome, bases)
 }
@@ -151,27 +173,24 @@ _shown(subject_outcome, bases) := bases if {
 } else := set()
 
 # METADATA
-# scope: document
 # title: Tax year of the address to release
 # description: >-
-#   null when the subject is denied; the year chosen by 6103-I1-6 when it
-#   applies; otherwise the tax year of the last known address (null if none on
-#   file).
-_release_year(_, _, "DENY") := null
+#   null when the subject is denied; otherwise the first of years: the year
+#   chosen by 6103-I1-6 when it applies, then the tax year of the last known
+#   address; null if there is none. Given the years rather than the subject,
+#   so that OPA's cache of function results decides each distinct pair once.
+_release_year("DENY", _) := null
 
-_release_year(i, t, subject_outcome) := year if {
+_release_year(subject_outcome, years) := year if {
 	subject_outcome != "DENY"
-	year := _year_on_file(i, t)
+	year := _first_or_null(years)
 }
 
 # METADATA
-# title: The tax year the address would come from
-_year_on_file(i, t) := year if {
-	year := i1.release_year[i]
-} else := year if {
-	year := t.record.last_known_tax_year
-	is_number(year)
-} else := null
+# title: The first element of an array (null when it is empty)
+_first_or_null(years) := years[0] if count(years) > 0
+
+else := null
 
 # METADATA
 # title: Willful unauthorized disclosure (PEN-1)
