@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -146,11 +146,28 @@ WORKER_STARTED = Gauge(
 )
 
 
+_CHILDREN: dict[tuple[object, tuple[str, ...]], Any] = {}
+
+
+def _child(metric: Counter | Histogram, *values: str) -> Any:
+    """``metric.labels(*values)`` (values in the metric's label order), kept once made.
+
+    ``labels()`` checks and looks its arguments up under a lock, about 9 us each, and a
+    lookup makes seven or more of them; the children are the same objects
+    prometheus_client keeps itself, so the cache is bounded by the (bounded) label space.
+    """
+    key = (metric, values)
+    child = _CHILDREN.get(key)
+    if child is None:
+        child = _CHILDREN[key] = metric.labels(*values)
+    return child
+
+
 def record_decision(agency: str, outcome: str, rules: Iterable[str]) -> None:
     """Count one logged decision and every rule that fired in it."""
-    DECISIONS.labels(agency=agency, outcome=outcome).inc()
+    _child(DECISIONS, agency, outcome).inc()
     for rule in rules:
-        RULE_FIRINGS.labels(agency=agency, rule=rule).inc()
+        _child(RULE_FIRINGS, agency, rule).inc()
 
 
 def timed_opa_decision(fn: Callable[P, T]) -> Callable[P, T]:
@@ -192,8 +209,8 @@ def observe_request(method: str, route: str | None, status: int, seconds: float)
     """
     template = route or "unmatched"
     verb = method if method in _METHODS else "other"
-    HTTP_REQUESTS.labels(method=verb, route=template, status=str(status)).inc()
-    HTTP_SECONDS.labels(route=template).observe(seconds)
+    _child(HTTP_REQUESTS, verb, template, str(status)).inc()
+    _child(HTTP_SECONDS, template).observe(seconds)
     WORKER_REQUESTS.inc()
 
 
