@@ -214,7 +214,14 @@ penalties contains lib.finding(rego.metadata.rule()) if _may_release
 #   outcome: TAG
 #   citation: §7213A
 #   message: Unauthorized inspection.
-penalties contains lib.finding(rego.metadata.rule()) if {
+penalties contains lib.finding(rego.metadata.rule()) if _inspected
+
+# METADATA
+# title: A record matched some subject (the datastore was inspected)
+# description: >-
+#   A complete rule, so that OPA stops at the first such subject; in the
+#   body of a partial set rule the search went on through every subject.
+_inspected if {
 	some t in lib.taxpayers
 	is_number(t.match.candidates)
 	t.match.candidates >= 1
