@@ -1,0 +1,105 @@
+"""The database work of one lookup does not grow with the agency's history (issue 11).
+
+Not a timing, which a shared machine makes noisy (bench/history.py --served
+measures that): SQLite's progress handler, set to every virtual-machine step,
+is called as its programs branch, so once per row a statement visits, and the
+gateway's statements are counted as they are sent. Both are the same however
+busy the machine is. An index probe visits a few rows whatever the table's
+size; a statement that cannot use its index visits every earlier lookup (a
+probe without the agency's equality: 837 steps on an empty history, 320,779
+after 20,000 earlier lookups).
+
+Two homes run the same two lookups (a warm-up, then the measured one about
+another demo taxpayer); one of them has 20,000 earlier lookups of the same
+agency in ``lookup`` before the measured one, all inside the duplicate window
+and none a duplicate of it. SQLite only: PostgreSQL's plans for the same
+statements are checked in ``tests/unit/store/test_lookup_history.py``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, insert
+from sqlalchemy.engine import Connection, Engine
+
+from gateway.services import Services
+from gateway.store.models import LOOKUP
+from tests import scenarios as sc
+from tests.support import Tokens, make_settings, prepare_home, running_gateway
+
+AGENCY = "DOJ-FBI"
+HISTORY = 20_000
+
+
+def _write_history(engine: Engine, n: int) -> None:
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "decision_id": f"hist-{i}",
+            "request_id": f"HIST-{i}",
+            "agency_id": AGENCY,
+            "payload_sha256": secrets.token_hex(32),
+            "subjects_digest": secrets.token_hex(32),
+            "status": ("allowed", "partially_allowed", "pending_review", "denied")[i % 4],
+            "response_json": '{"outcome": "allowed"}',
+            "created_at": now - timedelta(seconds=(i * 82_800) // n),
+        }
+        for i in range(n)
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(LOOKUP), rows)
+
+
+def _measured_lookup(home: Path, opa_binary: Path, history: int) -> dict[str, Any]:
+    """Statements and SQLite steps of one lookup, after ``history`` earlier ones."""
+    settings = make_settings(home, f"sqlite:///{home / 'gateway.db'}", opa_binary)
+    prepare_home(settings)
+    tokens = Tokens(settings)
+    counts = {"statements": 0, "steps": 0, "on": False}
+
+    def tick() -> int:
+        counts["steps"] += 1
+        return 0  # 0: go on
+
+    def before(conn: Connection, *_: object) -> None:
+        if counts["on"]:
+            counts["statements"] += 1
+        raw = conn.connection.dbapi_connection
+        raw.set_progress_handler(tick if counts["on"] else None, 1)  # type: ignore[union-attr]
+
+    with running_gateway(settings) as client:
+        services: Services = client.app.state.services  # type: ignore[attr-defined]
+        event.listen(services.engine, "before_cursor_execute", before)
+        headers = tokens.agency(AGENCY, "FBI_DIRECTOR")
+        warm = client.post(
+            "/v1/address-lookups", json=sc.about(sc.fbi_i2(), sc.CHEN), headers=headers
+        )
+        assert warm.status_code == 200, warm.text
+        if history:
+            _write_history(services.engine, history)
+        counts["on"] = True
+        r = client.post(
+            "/v1/address-lookups",
+            json=sc.fbi_i2(),
+            headers=tokens.agency(AGENCY, "FBI_DIRECTOR"),
+        )
+        counts["on"] = False
+        event.remove(services.engine, "before_cursor_execute", before)
+    assert r.status_code == 200, r.text
+    assert r.json()["outcome"] == "allowed", r.json()
+    return counts
+
+
+def test_a_lookup_does_the_same_database_work_after_20000_earlier_lookups(
+    tmp_path: Path, opa_binary: Path
+) -> None:
+    empty = _measured_lookup(tmp_path / "empty", opa_binary, 0)
+    full = _measured_lookup(tmp_path / "full", opa_binary, HISTORY)
+    assert full["statements"] == empty["statements"], (empty, full)
+    # A B-tree one level deeper may cost a step or two a probe; reading the
+    # agency's history costs tens of thousands (several a row).
+    assert full["steps"] <= empty["steps"] * 1.1 + 200, (empty, full)
