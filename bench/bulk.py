@@ -5,13 +5,16 @@ One in-process gateway (real OPA, SQLite file) on a home seeded with
 /v1/address-lookups`` under S23 (SSA statement mailing, 6103(m)(7), which
 releases the mailing address) about that many seeded taxpayers (TIN, name and
 newest address as supplied; every tenth subject by name only), timed through
-the ASGI app, ``--repeat`` times, each about other people. Two figures:
+the ASGI app, ``--repeat`` times, each about other people. Three figures:
 
 * ``request_s``: the whole request, authentication to answer;
 * ``datastore_s``: the part spent in the pipeline's datastore steps, subject
   resolution (step 4, ``LookupPipeline._resolve``) and the read of what may be
   released (step 6, ``LookupPipeline._releasable``), timed by wrapping the two
-  methods; the rest is OPA, redaction and the decision log.
+  methods;
+* ``opa_s``: the part spent in the PDP client (``OpaPolicyEngine.decide``:
+  input to JSON, schema check, OPA's REST answer, parsing the decision); the
+  rest is authentication, redaction and the decision log.
 
 Then, without HTTP or OPA, ``datastore_only_s``: the same two steps called
 directly on a fresh set of subjects, as if the policy had released every
@@ -49,13 +52,14 @@ from gateway.auth.keys import GATEWAY_KEY_NAME, KeyStore
 from gateway.auth.registry import Registry
 from gateway.domain import LookupRequest
 from gateway.pdp.decision import Decision, SubjectDecision
+from gateway.pdp.opa import OpaPolicyEngine
 from gateway.pep import LookupPipeline
 from gateway.store.db import make_engine, migrate
 from gateway.store.seed import seed_population
 from tests import scenarios
 from tests.support import Tokens, make_settings, running_gateway
 
-SPENT: dict[str, float] = {"datastore": 0.0}
+SPENT: dict[str, float] = {"datastore": 0.0, "opa": 0.0}
 
 
 def _timed(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -67,6 +71,17 @@ def _timed(method: Callable[..., Any]) -> Callable[..., Any]:
             SPENT["datastore"] += time.perf_counter() - t0
 
     return staticmethod(wrapper)
+
+
+def _timed_opa(method: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            SPENT["opa"] += time.perf_counter() - t0
+
+    return wrapper
 
 
 def _median(values: list[float]) -> float | None:
@@ -121,6 +136,7 @@ def main() -> None:
     s23 = next(s for s in scenarios.scenarios() if s.id == "S23")
     LookupPipeline._resolve = _timed(LookupPipeline._resolve)  # type: ignore[method-assign]
     LookupPipeline._releasable = _timed(LookupPipeline._releasable)  # type: ignore[method-assign]
+    OpaPolicyEngine.decide = _timed_opa(OpaPolicyEngine.decide)  # type: ignore[method-assign]
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
@@ -144,7 +160,7 @@ def main() -> None:
         skip = 0
         with running_gateway(settings) as client:
             for n in args.subjects:
-                request_s, datastore_s, alone_s, alone_cpu_s = [], [], [], []
+                request_s, datastore_s, opa_s, alone_s, alone_cpu_s = [], [], [], [], []
                 outcomes: set[object] = set()
                 for _ in range(args.repeat):
                     body = scenarios._fresh_id(s23).body
@@ -166,11 +182,12 @@ def main() -> None:
                     if args.no_http:
                         continue
                     headers = tokens.agency(s23.agency, s23.role)
-                    SPENT["datastore"] = 0.0
+                    SPENT["datastore"] = SPENT["opa"] = 0.0
                     t0 = time.perf_counter()
                     resp = client.post("/v1/address-lookups", json=body, headers=headers)
                     request_s.append(time.perf_counter() - t0)
                     datastore_s.append(SPENT["datastore"])
+                    opa_s.append(SPENT["opa"])
                     outcomes.add(
                         resp.json()["outcome"] if resp.status_code == 200 else resp.status_code
                     )
@@ -179,6 +196,7 @@ def main() -> None:
                         "subjects": n,
                         "request_s": _median(request_s),
                         "datastore_s": _median(datastore_s),
+                        "opa_s": _median(opa_s),
                         "outcomes": sorted(outcomes, key=str),
                         "datastore_only_s": _median(alone_s),
                         "datastore_only_cpu_s": _median(alone_cpu_s),

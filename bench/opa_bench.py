@@ -13,9 +13,9 @@ for ``policies/`` as it stands:
     over ``--rest`` decisions, single subject, and the median of three at the
     largest size. "Old" runs the client of ``--old-ref`` too.
 
-The new policy is measured on the input as the gateway's client sends it
-(``schema_checked``: the client validated the input schema) and as a replay
-sends it (OPA validates the schema itself). The inputs are a logged S01–S34
+Both policies are measured on the input as the gateway's client sends it
+(``schema_checked``: the client validated the input schema; each policy's own
+digest) and as a replay sends it (OPA validates the schema itself). The inputs are a logged S01–S34
 input that ALLOWs (from the equivalence corpus) repeated with their own refs
 and TINs. Writes ``bench/results/opa.json``. Not part of the test suite; the
 figures depend on the machine and its load (printed).
@@ -98,7 +98,10 @@ def opa_json(*args: str) -> Any:
 
 
 def schema_digest(policy_dir: Path) -> str:
+    """The digest the policy names its input schema by ("" for a policy without one)."""
     out = opa_json("eval", "--data", str(policy_dir), "data.gateway.rules.gw.schema_digest")
+    if not out.get("result"):
+        return ""
     digest: str = out["result"][0]["expressions"][0]["value"]
     return digest
 
@@ -164,21 +167,25 @@ def main() -> None:
         tmp = Path(tmp_name)
         old_root = extract_policies(args.old_ref, tmp / "old")
         dirs = {"old": old_root / "policies", "new": REPO / "policies"}
-        digest = schema_digest(dirs["new"])
+        # each policy's own digest: the client names the schema of the OPA it talks to
+        digests = {policy: schema_digest(d) for policy, d in dirs.items()}
         base = base_input()
-        files: dict[tuple[str, int], Path] = {}
+        files: dict[tuple[str, str, int], Path] = {}
         for n in sizes:
             doc = scaled(base, n)
-            files["replay", n] = tmp / f"in{n}.json"
-            files["replay", n].write_text(json.dumps(doc))
-            files["client", n] = tmp / f"in{n}-checked.json"
-            files["client", n].write_text(json.dumps({**doc, SCHEMA_CHECKED_KEY: digest}))
-        runs = [("old", "replay"), ("new", "replay"), ("new", "client")]
+            for policy, digest in digests.items():
+                files[policy, "replay", n] = tmp / f"in{n}.json"
+                files[policy, "replay", n].write_text(json.dumps(doc))
+                files[policy, "client", n] = tmp / f"in{n}-{policy}-checked.json"
+                files[policy, "client", n].write_text(
+                    json.dumps({**doc, SCHEMA_CHECKED_KEY: digest})
+                )
+        runs = [("old", "replay"), ("new", "replay"), ("old", "client"), ("new", "client")]
         results: dict[str, Any] = {"old_ref": args.old_ref, "sizes": sizes}
 
         bench = {}
         for policy, how in runs:
-            bench[f"{policy}/{how}"] = r = opa_bench(dirs[policy], files[how, sizes[0]])
+            bench[f"{policy}/{how}"] = r = opa_bench(dirs[policy], files[policy, how, sizes[0]])
             print(
                 f"(a) opa bench {policy:>3} {how:<6} {r['ms_per_op']:7.3f} ms "
                 f"{r['allocs_per_op']:6d} allocs"
@@ -190,7 +197,8 @@ def main() -> None:
             evals[f"{policy}/{how}"] = per = {}
             for n in sizes:
                 # best of --count (one run at 10,000 subjects: seconds each on the old policy)
-                ms = opa_eval_ms(dirs[policy], files[how, n], args.count if n < 10_000 else 1)
+                count = args.count if n < 10_000 else 1
+                ms = opa_eval_ms(dirs[policy], files[policy, how, n], count)
                 per[n] = {"ms": ms, "ms_per_subject": round(ms / n, 4)}
                 print(
                     f"(b) opa eval  {policy:>3} {how:<6} {n:6d} subjects {ms:10.2f} ms "

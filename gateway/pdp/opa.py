@@ -31,7 +31,10 @@ valid input goes with ``schema_checked`` set to that digest, and the policy
 skips its own schema check only when the digest is that of the schema it
 holds; an invalid one goes without, and GW-1 denies it as before. An OPA
 without the digest rule (an older policy), or any failure to read it, leaves
-every check to OPA.
+every check to OPA. fastjsonschema tries ``anyOf`` branches in order and builds an
+exception for each one that fails, so the schema lists the common branch first
+(``taxable_periods``: an array, then "ALL"): 10,000 subjects took 277 ms to
+check with "ALL" first and 87 ms with the array first.
 """
 
 from __future__ import annotations
