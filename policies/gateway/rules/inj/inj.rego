@@ -33,8 +33,8 @@ request_findings contains lib.finding(rego.metadata.rule()) if _inj0
 #     Address-Sharing Policy or for immigration enforcement. Citing a criminal
 #     immigration statute does not take the request outside the order.
 request_findings contains lib.finding(rego.metadata.rule()) if {
-	in_force("CTR-PI")
 	_inj1_conditions
+	in_force("CTR-PI")
 }
 
 # METADATA
@@ -48,8 +48,8 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #     with judicial approval; counsel must confirm against the order text before
 #     any release.
 request_findings contains lib.finding(rego.metadata.rule()) if {
-	in_force("CTR-PI")
 	_dhs_nexus
+	in_force("CTR-PI")
 	not _inj1_conditions
 	not i1.qualifying_order
 }
@@ -71,8 +71,8 @@ request_findings contains lib.finding(rego.metadata.rule()) if _inj3
 #   citation: CEDC v. Bessent, No. 1:25-cv-12822 (D. Mass.)
 #   message: Preliminary injunction (CEDC v. Bessent, D. Mass. Feb. 5, 2026) enjoins implementation of the IRS–ICE MOU and related agreements.
 request_findings contains lib.finding(rego.metadata.rule()) if {
-	in_force("CEDC-PI")
 	_inj4_conditions
+	in_force("CEDC-PI")
 }
 
 # METADATA
@@ -86,8 +86,8 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #     injunction is in force: counsel to confirm a bona fide prosecution and the
 #     absence of any DHS conduit before release.
 request_findings contains lib.finding(rego.metadata.rule()) if {
-	in_force("CTR-PI")
 	_inj5_conditions
+	in_force("CTR-PI")
 }
 
 # METADATA
@@ -131,10 +131,10 @@ request_findings contains lib.finding(rego.metadata.rule()) if {
 #   citation: Centro (D.C. Cir. 2026) permits valid (i)(2) requests; pretext and misidentification findings in CTR (Nov 2025) and CEDC (Feb 2026)
 #   message: "Post-injunction DHS immigration-criminal request: verify bona fide criminal investigation, individual caseload, no civil-use conduit, identity certainty."
 request_findings contains lib.finding(rego.metadata.rule()) if {
-	not in_force("CTR-PI")
-	not in_force("CEDC-PI")
 	_dhs_nexus
 	_immigration_criminal
+	not in_force("CTR-PI")
+	not in_force("CEDC-PI")
 }
 
 # METADATA
@@ -190,15 +190,15 @@ _lifted(id) if {
 # METADATA
 # title: INJ-0 applies
 _inj0 if {
-	in_force("CTR-INTERIM")
 	_dhs_nexus
+	in_force("CTR-INTERIM")
 }
 
 # METADATA
 # title: INJ-3 applies
 _inj3 if {
-	in_force("CTR-PI")
 	_dhs_nexus
+	in_force("CTR-PI")
 	i1.qualifying_order
 }
 
