@@ -7,6 +7,16 @@ has none. It reads only the leaves it is given (never scans the log) unless the
 projection lags behind them (``audit_projection_state.next_index``): then it
 first projects the missing leaves, read from the same transaction.
 
+The state row is advanced by one conditional ``UPDATE ... WHERE next_index =
+<the batch's first index>`` rather than read and then written: in the usual case
+(the projection is exactly up to the batch) that one statement both checks and
+advances it, atomically under the log's lock, whichever process or host
+appended before. No copy of it is kept in memory: commands that append without
+this writer (checkpoint keys, policy activations) move the log on without moving
+the state, and rebuilds reset it, so a cached value would need this same check.
+The row itself must still be written every batch, because those other appenders
+and :func:`catch_up` read it to know where projecting resumes.
+
 What each leaf kind does:
 
 * ``decision``: one row per subject, with the outcome as decided as its final
@@ -30,7 +40,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast, get_args
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from gateway.audit.log import AppendedLeaf, lock_for_append
@@ -44,6 +54,14 @@ __all__ = ["catch_up", "decision_outcome", "project_leaves", "projected_until", 
 _CHUNK = 2000
 _SUBJECT_OUTCOMES = frozenset(get_args(SubjectOutcome))
 Progress = Callable[[int], None]
+# Built once (as the log's own statements): building one costs about as much as executing it.
+_INSERT_ROWS = insert(PROJECTION)
+_INSERT_RULES = insert(PROJECTION_RULE)
+_ADVANCE = (
+    update(PROJECTION_STATE)
+    .where(PROJECTION_STATE.c.id == 1, PROJECTION_STATE.c.next_index == bindparam("expected"))
+    .values(next_index=bindparam("advanced"))
+)
 
 
 def decision_outcome(subject_outcomes: Iterable[str]) -> str:
@@ -174,10 +192,10 @@ def _project(conn: Connection, leaves: Sequence[AppendedLeaf]) -> None:
 
     def flush() -> None:
         if rows:
-            conn.execute(insert(PROJECTION), rows)
+            conn.execute(_INSERT_ROWS, rows)
             rows.clear()
         if rules:
-            conn.execute(insert(PROJECTION_RULE), rules)
+            conn.execute(_INSERT_RULES, rules)
             rules.clear()
 
     for leaf in leaves:
@@ -238,6 +256,10 @@ def project_leaves(conn: Connection, leaves: Sequence[AppendedLeaf]) -> None:
     if not leaves:
         return
     first = leaves[0].index
+    moved = conn.execute(_ADVANCE, {"expected": first, "advanced": leaves[-1].index + 1})
+    if moved.rowcount == 1:  # the projection was exactly up to this batch: now past it
+        _project(conn, leaves)
+        return
     behind = projected_until(conn)
     if behind < first:
         _catch_up_to(conn, first)
