@@ -157,7 +157,10 @@ def _main_gateway(args: argparse.Namespace, tmp: Path, ph: Phases, out: dict[str
             opened = load.open_loop(gw.url, pool.jobs(n_open), args.rate, tick)
         out["open_loop"] = {"rate": args.rate, "seconds": args.open_seconds, **opened.summary()}
 
-        reserve = 2 * (args.history_lookups + 5) + 20 + interleaved_jobs(args.history_lookups, 25)
+        # Side by side: twice the sequential count, as 150 a side still scatter ±15 %
+        # at a load average of 4-7 on two cores (bench/README.md, history growth).
+        side_lookups = 2 * args.history_lookups
+        reserve = 2 * (args.history_lookups + 5) + 20 + interleaved_jobs(side_lookups, 25)
         size_before = gw.log_size()
         answered: set[int] = set()
         levels = []
@@ -216,7 +219,7 @@ def _main_gateway(args: argparse.Namespace, tmp: Path, ph: Phases, out: dict[str
                     ("empty", empty_gw.url, empty_pool),
                     ("history", gw.url, pool),
                 ]
-                both = interleaved_p50(sides, args.history_lookups)
+                both = interleaved_p50(sides, side_lookups)
         finally:
             empty_gw.stop()
         out["history"] = {
