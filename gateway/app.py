@@ -10,6 +10,7 @@ stops all of it on shutdown.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import AsyncIterator
@@ -37,6 +38,20 @@ from gateway.web.pages import install_pages
 from gateway.web.review_pages import install_review_pages
 
 log = structlog.get_logger(__name__)
+
+GC_THRESHOLDS = (50_000, 20, 10)
+"""The cyclic collector's thresholds in a running gateway (CPython's default is 700, 10, 10).
+
+A lookup about thousands of subjects allocates millions of objects that live
+until its answer is sent (the body, the policy input, the decision, the log
+leaf); almost all are freed by reference counting, not by the collector. With
+the default thresholds one 10,000-subject request ran about 1,500 young and 7
+full collections, each full one walking the whole heap: 1.5-1.8 s of the
+worker's 4.5 s of CPU (issue 11). With these, the same request runs about 16
+young collections and no full one (CPU 4.5 -> 3.4 s), and cycles are still
+collected, after 50,000 net allocations instead of 700. Nothing the gateway
+answers or logs depends on when the collector runs.
+"""
 
 
 def app_from_environment() -> FastAPI:
@@ -73,6 +88,7 @@ def create_app(settings: Settings) -> FastAPI:
             services.checkpoint_publisher.start()
             services.token_sweeper.start()
             metrics.WORKER_STARTED.set(time.time())
+            gc.set_threshold(*GC_THRESHOLDS)
             yield
         finally:
             if settings.worker_dir is not None:
