@@ -7,10 +7,11 @@ import math
 import sys
 
 import pytest
+import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.audit.canonical import JsonValue, canonical_json
+from gateway.audit.canonical import JsonValue, _fast, canonical_json
 from gateway.audit.errors import AuditVerificationError, CanonicalizationError
 
 
@@ -140,3 +141,47 @@ def test_canonical_bytes_parse_back_to_an_equal_value_and_are_a_fixed_point(
     assert canonical_json(parsed) == encoded
     reordered = json.loads(encoded, object_pairs_hook=lambda pairs: dict(reversed(pairs)))
     assert canonical_json(reordered) == encoded
+
+
+# The stdlib fast path's domain (no floats), with keys and strings drawn from all of
+# Unicode: ASCII and non-ASCII keys, C0 controls, quotes, backslashes, U+2028, astral.
+plain_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.integers(2**53, 2**64)
+    | st.text(alphabet=st.characters(codec="utf-8"))
+    | st.text(alphabet=st.sampled_from('"\\\x00\x01\x08\x0c\x1f\x7f\u2028\ue000\U0001f600a/')),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.lists(children, max_size=3).map(tuple)
+        | st.dictionaries(
+            st.text(alphabet=st.sampled_from('ab"\\\x0a\u20ac\U0001f600\ufb33'), max_size=4)
+            | st.text(max_size=4),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(plain_values)
+def test_fast_path_gives_rfc8785_bytes_or_the_same_refusal(value: JsonValue) -> None:
+    """The leaf bytes auditors verify are rfc8785's, whichever encoder wrote them."""
+    try:
+        expected = rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, UnicodeError):
+        with pytest.raises(CanonicalizationError):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
+
+
+def test_fast_path_takes_records_of_ascii_keys_and_leaves_floats_to_rfc8785() -> None:
+    record: JsonValue = {"b": ['\x1f"\\é\u2028', 2**53 - 1, None, True], "a": ({},)}
+    assert _fast(record) == rfc8785.dumps(record)
+    assert _fast({"n": 1.0}) is None
+    assert _fast({"\u20ac": 1}) is None
+    assert _fast({1: "x"}) is None
