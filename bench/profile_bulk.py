@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from profile_lookup import MS_PER_SAMPLE, RATE, tables
+from profile_lookup import MS_PER_SAMPLE, RATE, report, sampling, tables
 from suite.server import LOOKUP_PATH, People, Served, check_answer, make_home
 
 
@@ -42,7 +41,6 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--raw", type=Path, default=None, help="keep py-spy's collapsed stacks here")
     args = ap.parse_args()
-    pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     limits = {
         "GATEWAY_MAX_SUBJECTS": str(args.subjects),
         "GATEWAY_MAX_BODY_BYTES": str(64 * 1024 * 1024),
@@ -65,23 +63,13 @@ def main() -> None:
                 for job in warm:
                     r = client.post(LOOKUP_PATH, content=job.body, headers=job.headers)
                     check_answer(r.status_code, r.content, args.subjects)
-                spy = subprocess.Popen(
-                    [
-                        *(pyspy, "record", "--pid", str(served._proc.pid), "--rate", str(RATE)),
-                        *("--format", "raw", "--output", str(raw), "--nonblocking", "--gil"),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-                time.sleep(1.0)  # py-spy attaches
-                load = os.getloadavg()
-                for job in jobs:
-                    t0 = time.perf_counter()
-                    r = client.post(LOOKUP_PATH, content=job.body, headers=job.headers)
-                    walls.append(time.perf_counter() - t0)
-                    check_answer(r.status_code, r.content, args.subjects)
-                spy.send_signal(2)  # SIGINT: py-spy writes its file and exits
-                spy.wait(timeout=120)
+                with sampling(served._proc.pid, raw):
+                    load = os.getloadavg()
+                    for job in jobs:
+                        t0 = time.perf_counter()
+                        r = client.post(LOOKUP_PATH, content=job.body, headers=job.headers)
+                        walls.append(time.perf_counter() - t0)
+                        check_answer(r.status_code, r.content, args.subjects)
         finally:
             served.stop()
         head = (
@@ -91,12 +79,7 @@ def main() -> None:
             f"columns: share of GIL-holding samples, then ms per request"
             f" ({MS_PER_SAMPLE:g} ms per sample)\n\n"
         )
-        text = head + tables(raw, len(walls), args.top)
-        if args.raw is not None:
-            shutil.copyfile(raw, args.raw)
-    print(text)
-    if args.out is not None:
-        args.out.write_text(text)
+        report(head + tables(raw, len(walls), args.top), raw, args.out, args.raw)
 
 
 if __name__ == "__main__":

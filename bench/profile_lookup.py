@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -145,6 +147,33 @@ RATE = 1000
 MS_PER_SAMPLE = 1000 / RATE
 
 
+@contextmanager
+def sampling(pid: int, raw: Path) -> Iterator[None]:
+    """py-spy samples ``pid`` (GIL-holding threads only) into ``raw`` for the ``with`` body."""
+    pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    spy = subprocess.Popen(
+        [
+            *(pyspy, "record", "--pid", str(pid), "--rate", str(RATE)),
+            *("--format", "raw", "--output", str(raw), "--nonblocking", "--gil"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.0)  # py-spy attaches
+    yield
+    spy.send_signal(2)  # SIGINT: py-spy writes its file and exits
+    spy.wait(timeout=120)
+
+
+def report(text: str, raw: Path, out: Path | None, keep_raw: Path | None) -> None:
+    """Print the tables, and write them (and py-spy's stacks) where the options say."""
+    if keep_raw is not None:
+        shutil.copyfile(raw, keep_raw)
+    print(text)
+    if out is not None:
+        out.write_text(text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--taxpayers", type=int, default=4000)
@@ -154,7 +183,6 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--raw", type=Path, default=None, help="keep py-spy's collapsed stacks here")
     args = ap.parse_args()
-    pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     with tempfile.TemporaryDirectory() as tmp:
         policies = Path(tmp) / "policies"
         shutil.copytree(REPO / "policies", policies)
@@ -170,26 +198,16 @@ def main() -> None:
                 for job in warm:
                     r = client.post(LOOKUP_PATH, content=job.body, headers=job.headers)
                     check_answer(r.status_code, r.content)
-                spy = subprocess.Popen(
-                    [
-                        *(pyspy, "record", "--pid", str(served._proc.pid), "--rate", str(RATE)),
-                        *("--format", "raw", "--output", str(raw), "--nonblocking", "--gil"),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-                time.sleep(1.0)  # py-spy attaches
-                load = os.getloadavg()
-                cpu_before = _cpu_seconds(served._proc.pid)
-                for job in jobs:
-                    t0 = time.perf_counter()
-                    r = client.post(LOOKUP_PATH, content=job.body, headers=job.headers)
-                    samples.append((time.perf_counter() - t0) * 1000)
-                    check_answer(r.status_code, r.content)
-                cpu_after = _cpu_seconds(served._proc.pid)
+                with sampling(served._proc.pid, raw):
+                    load = os.getloadavg()
+                    cpu_before = _cpu_seconds(served._proc.pid)
+                    for job in jobs:
+                        t0 = time.perf_counter()
+                        r = client.post(LOOKUP_PATH, content=job.body, headers=job.headers)
+                        samples.append((time.perf_counter() - t0) * 1000)
+                        check_answer(r.status_code, r.content)
+                    cpu_after = _cpu_seconds(served._proc.pid)
                 user, system = (a - b for a, b in zip(cpu_after, cpu_before, strict=True))
-                spy.send_signal(2)  # SIGINT: py-spy writes its file and exits
-                spy.wait(timeout=60)
         finally:
             served.stop()
         head = (
@@ -200,12 +218,7 @@ def main() -> None:
             f"gateway process CPU per lookup (all threads): user {user * 1e3 / len(samples):.2f}"
             f" ms + system {system * 1e3 / len(samples):.2f} ms\n\n"
         )
-        text = head + tables(raw, len(samples), args.top)
-        if args.raw is not None:
-            shutil.copyfile(raw, args.raw)
-    print(text)
-    if args.out is not None:
-        args.out.write_text(text)
+        report(head + tables(raw, len(samples), args.top), raw, args.out, args.raw)
 
 
 if __name__ == "__main__":
