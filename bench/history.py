@@ -50,7 +50,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from suite import load
 from suite.server import Home, People, Served, make_home
@@ -60,10 +60,10 @@ from gateway.auth.registry import Registry
 from gateway.settings import Settings
 from gateway.store.db import make_engine, migrate
 from gateway.store.lookups import LookupStore
-from gateway.store.models import ADDRESS, LOOKUP, TAXPAYER
+from gateway.store.models import ADDRESS, TAXPAYER
 from gateway.store.seed import seed_population
 from tests import scenarios
-from tests.support import Tokens, make_settings, running_gateway
+from tests.support import Tokens, make_settings, running_gateway, write_lookup_history
 
 AGENCY = "DOJ-FBI"
 
@@ -112,22 +112,7 @@ def seeded_people(engine: Engine, n: int, skip: int) -> list[dict[str, Any]]:
 
 def _write_history(engine: Engine, n: int, now: datetime) -> None:
     """``n`` answered lookups of AGENCY in the last 23 hours, each with its own digests."""
-    rows = [
-        {
-            "decision_id": f"hist-{i}",
-            "request_id": f"HIST-{i}",
-            "agency_id": AGENCY,
-            "payload_sha256": secrets.token_hex(32),
-            "subjects_digest": secrets.token_hex(32),
-            "status": ("allowed", "denied", "pending_review")[i % 3],
-            "response_json": '{"outcome": "allowed"}',
-            "created_at": now - timedelta(seconds=(i * 82_800) // max(n, 1)),
-        }
-        for i in range(n)
-    ]
-    with engine.begin() as conn:
-        for start in range(0, n, 10_000):
-            conn.execute(insert(LOOKUP), rows[start : start + 10_000])
+    write_lookup_history(engine, n, now, AGENCY)
 
 
 def copy_home(home: Home, dest: Path) -> Home:

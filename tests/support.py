@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import insert
+from sqlalchemy.engine import Engine
 
 from gateway.app import create_app
 from gateway.auth.keys import GATEWAY_KEY_NAME, KeyStore
@@ -18,6 +21,7 @@ from gateway.auth.tokens import StaffRole, mint_token
 from gateway.settings import Settings
 from gateway.store.db import make_engine, migrate
 from gateway.store.importer import import_jsonl
+from gateway.store.models import LOOKUP
 from tests.conftest import DEMO_JSONL, POLICY_DIR
 from tests.scenarios import order_record
 
@@ -124,3 +128,25 @@ def record_order(client: TestClient, tokens: Tokens, order: dict[str, Any]) -> d
     assert resp.status_code == 201, resp.text
     recorded: dict[str, Any] = resp.json()
     return recorded
+
+
+def write_lookup_history(engine: Engine, n: int, now: datetime, agency: str) -> None:
+    """``n`` answered lookups of ``agency`` over the 23 hours before ``now``, each with its
+    own payload and subjects digests: history for the duplicate (GW-3b) probes to search,
+    written straight into ``lookup`` in bulk (tests and bench/history.py)."""
+    rows = [
+        {
+            "decision_id": f"hist-{i}",
+            "request_id": f"HIST-{i}",
+            "agency_id": agency,
+            "payload_sha256": secrets.token_hex(32),
+            "subjects_digest": secrets.token_hex(32),
+            "status": ("allowed", "partially_allowed", "pending_review", "denied")[i % 4],
+            "response_json": '{"outcome": "allowed"}',
+            "created_at": now - timedelta(seconds=(i * 82_800) // max(n, 1)),
+        }
+        for i in range(n)
+    ]
+    with engine.begin() as conn:
+        for start in range(0, n, 10_000):
+            conn.execute(insert(LOOKUP), rows[start : start + 10_000])

@@ -18,40 +18,25 @@ statements are checked in ``tests/unit/store/test_lookup_history.py``.
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
 
 from gateway.services import Services
-from gateway.store.models import LOOKUP
 from tests import scenarios as sc
-from tests.support import Tokens, make_settings, prepare_home, running_gateway
+from tests.support import (
+    Tokens,
+    make_settings,
+    prepare_home,
+    running_gateway,
+    write_lookup_history,
+)
 
 AGENCY = "DOJ-FBI"
 HISTORY = 20_000
-
-
-def _write_history(engine: Engine, n: int) -> None:
-    now = datetime.now(UTC)
-    rows = [
-        {
-            "decision_id": f"hist-{i}",
-            "request_id": f"HIST-{i}",
-            "agency_id": AGENCY,
-            "payload_sha256": secrets.token_hex(32),
-            "subjects_digest": secrets.token_hex(32),
-            "status": ("allowed", "partially_allowed", "pending_review", "denied")[i % 4],
-            "response_json": '{"outcome": "allowed"}',
-            "created_at": now - timedelta(seconds=(i * 82_800) // n),
-        }
-        for i in range(n)
-    ]
-    with engine.begin() as conn:
-        conn.execute(insert(LOOKUP), rows)
 
 
 def _measured_lookup(home: Path, opa_binary: Path, history: int) -> dict[str, Any]:
@@ -80,7 +65,7 @@ def _measured_lookup(home: Path, opa_binary: Path, history: int) -> dict[str, An
         )
         assert warm.status_code == 200, warm.text
         if history:
-            _write_history(services.engine, history)
+            write_lookup_history(services.engine, history, datetime.now(UTC), AGENCY)
         counts["on"] = True
         r = client.post(
             "/v1/address-lookups",
