@@ -85,11 +85,20 @@ class Answers:
         }
 
 
+KEEPALIVE_EXPIRY_SECONDS = 2.0
+"""How long the benchmark keeps an idle connection for reuse: well under the gateway's
+``GATEWAY_HTTP_KEEP_ALIVE_SECONDS`` (5 s by default). With both at 5 s (httpx's default),
+a client slowed by a loaded machine could send on a connection in the instant the
+gateway closed it as idle, and read a reset (``ReadError``) instead of an answer: the
+keep-alive race every HTTP client must stay clear of, not a refusal by the gateway."""
+
+
 def sequential(url: str, jobs: list[Job], warmup: int = 5, tick: Tick = None) -> Answers:
     """One client, one lookup at a time over a keep-alive connection; the first ``warmup``
     answers are checked but not timed."""
     answers, warm = Answers(), Answers()
-    with httpx.Client(base_url=url, timeout=60) as client:
+    limits = httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS)
+    with httpx.Client(base_url=url, timeout=60, limits=limits) as client:
         for i, job in enumerate(jobs):
             into = warm if i < warmup else answers
             t0 = time.perf_counter()
@@ -113,7 +122,11 @@ def open_loop(url: str, jobs: list[Job], rate: float, tick: Tick = None) -> Answ
 
 async def _open_loop(url: str, jobs: list[Job], rate: float, tick: Tick) -> Answers:
     answers = Answers()
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
+    limits = httpx.Limits(
+        max_connections=1000,
+        max_keepalive_connections=1000,
+        keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+    )
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
         loop = asyncio.get_running_loop()
         start = loop.time() + 0.2
@@ -153,7 +166,11 @@ async def _closed_loop(
 ) -> Throughput:
     answers = Answers()
     queue = iter(jobs)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    limits = httpx.Limits(
+        max_connections=clients,
+        max_keepalive_connections=clients,
+        keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+    )
     done_at: list[float] = []
     exhausted: list[float] = []
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
