@@ -29,8 +29,11 @@ def _run(p50: float, floor: float, samples: list[float]) -> dict[str, Any]:
         "throughput": {"best_per_second": 1000 / p50, "best_clients": 4, "levels": []},
         "history": {
             "points": [{"history": n, "p50_ms": p50} for n in (10, 20, 30)],
+            "interleaved": {
+                "empty": {"p50_ms": p50},
+                "history": {"history": 30, "p50_ms": p50},
+            },
             "growth_pct": 1.0,
-            "growth_pct_same_load": 1.0,
         },
         "taxpayers": {"points": []},
         "ratios": {"sequential_p50_over_floor": round(p50 / floor, 2)},
