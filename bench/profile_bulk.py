@@ -13,7 +13,6 @@ seconds per request. Reuses ``profile_lookup``'s stack folding.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
@@ -27,19 +26,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from profile_lookup import MS_PER_SAMPLE, RATE, report, sampling, tables
+from profile_lookup import MS_PER_SAMPLE, RATE, arguments, report, sampling, tables
 from suite.server import LOOKUP_PATH, People, Served, check_answer, make_home
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--taxpayers", type=int, default=40_000)
+    ap = arguments(__doc__, taxpayers=40_000, requests=1, warmup=1)
     ap.add_argument("--subjects", type=int, default=10_000)
-    ap.add_argument("--requests", type=int, default=1)
-    ap.add_argument("--warmup", type=int, default=1)
-    ap.add_argument("--top", type=int, default=30)
-    ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--raw", type=Path, default=None, help="keep py-spy's collapsed stacks here")
     args = ap.parse_args()
     limits = {
         "GATEWAY_MAX_SUBJECTS": str(args.subjects),

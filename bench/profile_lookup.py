@@ -174,15 +174,22 @@ def report(text: str, raw: Path, out: Path | None, keep_raw: Path | None) -> Non
         out.write_text(text)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--taxpayers", type=int, default=4000)
-    ap.add_argument("--requests", type=int, default=400)
-    ap.add_argument("--warmup", type=int, default=30)
+def arguments(
+    description: str | None, taxpayers: int, requests: int, warmup: int
+) -> argparse.ArgumentParser:
+    """The options both profilers take, with each one's defaults."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--taxpayers", type=int, default=taxpayers)
+    ap.add_argument("--requests", type=int, default=requests)
+    ap.add_argument("--warmup", type=int, default=warmup)
     ap.add_argument("--top", type=int, default=30)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--raw", type=Path, default=None, help="keep py-spy's collapsed stacks here")
-    args = ap.parse_args()
+    return ap
+
+
+def main() -> None:
+    args = arguments(__doc__, taxpayers=4000, requests=400, warmup=30).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         policies = Path(tmp) / "policies"
         shutil.copytree(REPO / "policies", policies)
